@@ -1,0 +1,131 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Each C library sits in its own system-library target with a thin Swift wrapper module on
+// top, so a binary links only the C libraries whose wrappers it imports.
+let package = Package(
+    name: "AlphaPulse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "alphapulse-symbols", targets: ["alphapulse-symbols"]),
+        .executable(name: "alphapulse-ingest", targets: ["alphapulse-ingest"]),
+        .executable(name: "alphapulse-scheduler", targets: ["alphapulse-scheduler"]),
+        .executable(name: "alphapulse-inference", targets: ["alphapulse-inference"]),
+        .executable(name: "alphapulse-gateway", targets: ["alphapulse-gateway"]),
+        .executable(name: "alphapulse-replay", targets: ["alphapulse-replay"]),
+        .executable(name: "alphapulse-bench", targets: ["alphapulse-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries
+        .systemLibrary(name: "CLibPQ", path: "shared/CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "shared/CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", path: "shared/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Shared modules
+        .target(name: "Threads", path: "shared/Threads"),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ", "Threads",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "shared/Postgres"
+        ),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis", "Threads",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "shared/Redis"
+        ),
+        .target(
+            name: "REST",
+            dependencies: [
+                "CCurl", "Threads",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "shared/REST"
+        ),
+        .target(
+            name: "Core",
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
+            path: "shared/Core"
+        ),
+        .target(
+            name: "Schema",
+            dependencies: ["Postgres"],
+            path: "shared/Schema",
+            resources: [.copy("migrations")]
+        ),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Core", "Postgres", "Redis", "Schema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "shared/ServiceRuntime"
+        ),
+
+        // Services: a library with the logic, a thin executable.
+        .target(name: "Symbols", dependencies: ["ServiceRuntime"], path: "services/symbols/Symbols"),
+        .executableTarget(name: "alphapulse-symbols", dependencies: ["Symbols"], path: "services/symbols/main"),
+        .target(name: "Ingest", dependencies: ["ServiceRuntime"], path: "services/ingest/Ingest"),
+        .executableTarget(name: "alphapulse-ingest", dependencies: ["Ingest"], path: "services/ingest/main"),
+        .target(name: "Scheduler", dependencies: ["ServiceRuntime"], path: "services/scheduler/Scheduler"),
+        .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
+        .target(name: "Inference", dependencies: ["ServiceRuntime"], path: "services/inference/Inference"),
+        .executableTarget(name: "alphapulse-inference", dependencies: ["Inference"], path: "services/inference/main"),
+        .target(name: "Gateway", dependencies: ["ServiceRuntime"], path: "services/gateway/Gateway"),
+        .executableTarget(name: "alphapulse-gateway", dependencies: ["Gateway"], path: "services/gateway/main"),
+        .target(name: "Replay", dependencies: ["ServiceRuntime"], path: "services/replay/Replay"),
+        .executableTarget(name: "alphapulse-replay", dependencies: ["Replay"], path: "services/replay/main"),
+
+        // Benchmarks (run by `deploy/alphapulse bench`, never by the tests).
+        .executableTarget(
+            name: "alphapulse-bench",
+            dependencies: [
+                "Postgres", "Redis", "Schema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "benchmarks/alphapulse-bench"
+        ),
+
+        // Tests
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Schema", "TestSupport"], path: "Tests/PostgresTests"),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], path: "Tests/RedisTests"),
+        .testTarget(
+            name: "RESTTests",
+            dependencies: ["REST", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/RESTTests"
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["ServiceRuntime", "TestSupport"],
+            path: "Tests/RuntimeTests"
+        ),
+    ]
+)
