@@ -1,40 +1,76 @@
-import Dispatch
+import Foundation
 
-/// A serial queue for blocking C calls (libpq, hiredis, libcurl).
+/// A dedicated thread for blocking C calls (libpq, hiredis, libcurl).
 ///
-/// Work submitted here runs on a Dispatch thread, never on Swift's cooperative pool, one
-/// item at a time and in submission order — so a C handle owned by one `BlockingQueue` is
-/// only ever touched by one thread at a time. Dispatch adds threads when queued work blocks,
-/// so one connection blocked in `poll()` never starves another.
+/// Work submitted here runs on the queue's own thread, never on Swift's cooperative pool,
+/// one item at a time and in submission order — so a C handle owned by one `BlockingQueue`
+/// is only ever touched by one thread at a time, and a connection blocked in `poll()` for
+/// minutes never starves another connection or the rest of the process. (Dispatch queues
+/// are not used: on Linux their shared worker pool is width-limited, so a few blocked
+/// connections can stall every other one.)
+///
+/// The thread ends when the queue is released, after finishing the work already submitted.
 public final class BlockingQueue: Sendable {
-    private let queue: DispatchQueue
+    private let worker: Worker
 
-    /// - Parameter label: shown in debuggers and crash logs, e.g. `alphapulse.pg.3`.
+    /// - Parameter label: the thread's name, shown in debuggers, e.g. `alphapulse.pg.3`.
     public init(label: String) {
-        self.queue = DispatchQueue(label: label)
+        worker = Worker()
+        let thread = Thread { [worker] in worker.loop() }
+        thread.name = String(label.suffix(15))  // Linux thread names are at most 15 bytes
+        thread.start()
     }
 
-    /// Runs `body` on the queue and returns its result to the awaiting task.
+    deinit {
+        worker.stop()
+    }
+
+    /// Runs `body` on the queue's thread and returns its result to the awaiting task.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { try body() })
-            }
+            worker.submit { continuation.resume(with: Result { try body() }) }
         }
     }
 
-    /// Runs `body` on the queue and returns its result; for bodies that cannot throw.
+    /// Runs `body` on the queue's thread and returns its result; for bodies that cannot throw.
     public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            queue.async {
-                continuation.resume(returning: body())
-            }
+            worker.submit { continuation.resume(returning: body()) }
         }
     }
+}
 
-    /// Runs `body` on the queue and waits for it on the calling thread. For deinit-style
-    /// cleanup only; never call it from async code.
-    public func runSync<T>(_ body: () throws -> T) rethrows -> T {
-        try queue.sync(execute: body)
+/// The thread's job list. `NSCondition` guards `jobs` and `stopping`.
+private final class Worker: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var stopping = false
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
     }
 }

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import Postgres
+import TestSupport
+
+@Suite struct PostgresConfigurationTests {
+    @Test func parsesEveryPartOfTheURL() throws {
+        let config = try PostgresConfiguration(url: "postgresql://ap%40user:p%3Ass@db.local:6543/alpha%20pulse?sslmode=require&connect_timeout=3&application_name=x")
+        #expect(config.user == "ap@user")
+        #expect(config.password == "p:ss")
+        #expect(config.host == "db.local")
+        #expect(config.port == 6543)
+        #expect(config.database == "alpha pulse")
+        #expect(config.sslMode == "require")
+        #expect(config.connectTimeoutSeconds == 3)
+        #expect(config.applicationName == "x")
+        #expect(!config.description.contains("p:ss"))
+        let short = try PostgresConfiguration(url: "postgres://bob@localhost")
+        #expect(short.port == 5432 && short.database == "bob" && short.password == nil && short.sslMode == "prefer")
+    }
+
+    @Test(arguments: ["mysql://u@h/d", "postgresql:///nohost", "postgresql://u@h/d?sslmode=sometimes", "not a url"])
+    func rejectsBadURLs(url: String) {
+        let error = #expect(throws: PostgresError.self) { try PostgresConfiguration(url: url) }
+        #expect(error?.code == .invalidURL)
+    }
+
+    @Test func wrongPasswordOrDeadServerIsConnectionFailed() async throws {
+        var config = try PostgresConfiguration(url: try TestEnvironment.databaseURL())
+        config.port = try freePort()
+        config.connectTimeoutSeconds = 2
+        let error = await #expect(throws: PostgresError.self) { try await PostgresConnection.connect(config) }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.connectionUsable == false)
+    }
+}
+
+@Suite struct PostgresQueryTests {
+    @Test func hostileStringsRoundTripExactlyThroughBinds() async throws {
+        try await withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+            let hostile = [
+                "it's", "\"double\"", "back\\slash\\", "'; DROP TABLE notes; --", "$1 $2 ?", "tab\tnew\nline\r",
+                "ünïcødé 日本語 🚀👩‍👩‍👧", String(repeating: "x'\\\"", count: 250_000), "", "NULL", "{1,2}",
+            ]
+            for (index, text) in hostile.enumerated() {
+                try await pool.execute("INSERT INTO notes (id, body) VALUES (\(index), \(text))")
+            }
+            for (index, text) in hostile.enumerated() {
+                let rows = try await pool.query("SELECT body FROM notes WHERE body = \(text) AND id = \(index)")
+                #expect(rows.count == 1)
+                #expect(try rows.first?.decode(0, as: String.self) == text)
+            }
+            let count = try await pool.query("SELECT count(*) FROM notes")
+            #expect(try count[0].decode(0, as: Int.self) == hostile.count)
+        }
+    }
+
+    @Test func nulByteIsRejectedNotTruncated() async throws {
+        try await withSchema { pool, _ in
+            let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT \("a\u{0}b")::text") }
+            #expect(error?.sqlState == "22021")
+        }
+    }
+
+    @Test func decodesTypedValues() async throws {
+        try await withSchema { pool, _ in
+            let when = Date(timeIntervalSince1970: 1_770_000_000.123456)
+            let rows = try await pool.query("""
+                SELECT 42::int4 AS i, 9007199254740993::int8 AS big, 0.1::float8 AS d, 123456789.123456789::numeric AS n,
+                       \(when) AS ts, true AS yes, '{"a":[1,2],"b":"x\\"y"}'::jsonb AS j,
+                       ARRAY[1,2,3]::int8[] AS ints, ARRAY['a b', 'c,d', 'e"f', NULL]::text[] AS texts,
+                       NULL::text AS nothing, \(["x", "y\"z"]) AS bound_array, \(3.5) AS bound_double
+                """)
+            let row = try #require(rows.first)
+            #expect(try row.decode("i", as: Int.self) == 42)
+            #expect(try row.decode("big", as: Int64.self) == 9_007_199_254_740_993)
+            #expect(try row.decode("d", as: Double.self) == 0.1)
+            #expect(try row.decode("n", as: Decimal.self) == Decimal(string: "123456789.123456789"))
+            #expect(try row.decode("n", as: String.self) == "123456789.123456789")
+            let stamp = try row.decode("ts", as: Date.self)
+            #expect(abs(stamp.timeIntervalSince1970 - when.timeIntervalSince1970) < 0.000_001)
+            #expect(try row.decode("yes", as: Bool.self))
+            struct Payload: Decodable, Equatable { let a: [Int]; let b: String }
+            #expect(try row.decodeJSON("j", as: Payload.self) == Payload(a: [1, 2], b: "x\"y"))
+            #expect(try row.decode("ints", as: [Int].self) == [1, 2, 3])
+            #expect(try row.decode("nothing", as: String?.self) == nil)
+            #expect(try row.decode("bound_array", as: [String].self) == ["x", "y\"z"])
+            #expect(try row.decode("bound_double", as: Double.self) == 3.5)
+            let texts = try #require(try row.decode("texts", as: String?.self))
+            #expect(texts == #"{"a b","c,d","e\"f",NULL}"#)
+            let nullInNonOptional = #expect(throws: PostgresError.self) { try row.decode("nothing", as: String.self) }
+            #expect(nullInNonOptional?.code == .decoding)
+            let wrongType = #expect(throws: PostgresError.self) { try row.decode("ts", as: Int.self) }
+            #expect(wrongType?.code == .decoding)
+        }
+    }
+
+    @Test func jsonbBindRoundTrips() async throws {
+        struct Vote: Codable, Equatable, Sendable { let head: String; let probability: Double }
+        try await withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE votes (v jsonb NOT NULL)")
+            let votes = [Vote(head: "technical", probability: 0.71), Vote(head: "wyckoff's", probability: 0.2)]
+            try await pool.execute("INSERT INTO votes (v) VALUES (\(PostgresJSON(votes)))")
+            let rows = try await pool.query("SELECT v FROM votes WHERE v @> \(PostgresJSON([["head": "technical"]]))")
+            #expect(try rows[0].decodeJSON("v", as: [Vote].self) == votes)
+        }
+    }
+
+    @Test func failingQueryCarriesSQLStateAndKeepsConnectionUsable() async throws {
+        try await withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE uniq (k text PRIMARY KEY)")
+            try await pool.execute("INSERT INTO uniq VALUES (\("secret-value"))")
+            let duplicate = await #expect(throws: PostgresError.self) {
+                try await pool.execute("INSERT INTO uniq VALUES (\("secret-value"))")
+            }
+            #expect(duplicate?.code == .server)
+            #expect(duplicate?.sqlState == "23505")
+            #expect(duplicate?.connectionUsable == true)
+            #expect(duplicate.map { !$0.description.contains("secret-value") && !$0.description.contains("INSERT") } == true)
+            let missing = await #expect(throws: PostgresError.self) { try await pool.query("SELECT * FROM no_such_table") }
+            #expect(missing?.sqlState == "42P01")
+            let syntax = await #expect(throws: PostgresError.self) { try await pool.query("SELEC 1") }
+            #expect(syntax?.sqlState == "42601")
+            #expect(try await pool.query("SELECT 1").count == 1)
+        }
+    }
+
+    @Test func transactionRollsBackOnErrorAndCommitsOtherwise() async throws {
+        struct Boom: Error {}
+        try await withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE ledger (id int PRIMARY KEY)")
+            await #expect(throws: Boom.self) {
+                try await pool.transaction { connection in
+                    try await connection.execute("INSERT INTO ledger VALUES (1)")
+                    throw Boom()
+                }
+            }
+            await #expect(throws: PostgresError.self) {
+                try await pool.transaction { connection in
+                    try await connection.execute("INSERT INTO ledger VALUES (2)")
+                    try await connection.execute("INSERT INTO ledger VALUES (2)")
+                }
+            }
+            try await pool.transaction { connection in
+                try await connection.execute("INSERT INTO ledger VALUES (3)")
+            }
+            let ids = try await pool.query("SELECT id FROM ledger ORDER BY id").map { try $0.decode(0, as: Int.self) }
+            #expect(ids == [3])
+        }
+    }
+
+    @Test func cancellingATaskCancelsItsStatement() async throws {
+        try await withSchema(options: .init(minimumConnections: 0, maximumConnections: 1)) { pool, _ in
+            let clock = ContinuousClock()
+            let started = clock.now
+            let task = Task { try await pool.query("SELECT pg_sleep(30)") }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let error = await #expect(throws: PostgresError.self) { try await task.value }
+            #expect(error?.code == .cancelled)
+            #expect(error?.sqlState == "57014")
+            #expect(started.duration(to: clock.now) < .seconds(20))
+            #expect(try await pool.query("SELECT 1").count == 1, "the single pooled connection is usable again")
+        }
+    }
+}

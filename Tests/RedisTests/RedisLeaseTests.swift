@@ -1,0 +1,48 @@
+import Redis
+import TestSupport
+import Testing
+
+@Suite struct RedisLeaseTests {
+    @Test func leaseHasOneOwnerAtATime() async throws {
+        let key = TestEnvironment.uniqueName("lease") + ":lease:scheduler"
+        try await withClient { redis in
+            let first = try #require(try await redis.acquireLease(key, ttl: .seconds(30)))
+            #expect(first.token.count == 32)
+            #expect(try await redis.acquireLease(key, ttl: .seconds(30)) == nil)
+
+            let impostor = RedisLease(key: key, token: "not-the-owner", ttl: .seconds(30))
+            #expect(try await redis.releaseLease(impostor) == false)
+            #expect(try await redis.renewLease(impostor) == false)
+            #expect(try await redis.get(key) == first.token)
+
+            #expect(try await redis.renewLease(first, ttl: .seconds(60)))
+            guard case .expires(let ttl) = try await redis.pttl(key) else {
+                Issue.record("lease lost its expiry")
+                return
+            }
+            #expect(ttl > .seconds(30))
+
+            #expect(try await redis.releaseLease(first))
+            #expect(try await redis.get(key) == nil)
+            let second = try #require(try await redis.acquireLease(key, ttl: .seconds(30), token: "second"))
+            #expect(second.token == "second")
+        }
+    }
+
+    @Test func expiredLeaseCanBeTakenOver() async throws {
+        let key = TestEnvironment.uniqueName("leaseexpiry") + ":lease"
+        try await withClient { redis in
+            let first = try #require(try await redis.acquireLease(key, ttl: .milliseconds(200)))
+            #expect(try await redis.acquireLease(key, ttl: .seconds(10)) == nil)
+            let takenOver = await waitUntil(timeout: .seconds(5)) {
+                (try? await redis.acquireLease(key, ttl: .seconds(10), token: "successor")) != nil
+            }
+            #expect(takenOver)
+            #expect(try await redis.get(key) == "successor")
+            // The old owner can neither renew nor release the successor's lease.
+            #expect(try await redis.renewLease(first) == false)
+            #expect(try await redis.releaseLease(first) == false)
+            #expect(try await redis.get(key) == "successor")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Redis
+import TestSupport
+import Testing
+
+@Suite struct RedisPubSubTests {
+    @Test func subscriberReceivesMessagesInOrder() async throws {
+        let channel = TestEnvironment.uniqueName("pubsub") + ":signals"
+        try await withClient { redis in
+            let subscriber = try await redis.subscribe(to: [channel], patterns: [channel + ":p*"])
+            let payloads = (0..<20).map { "message \($0)" }
+            for payload in payloads { #expect(try await redis.publish(payload, to: channel) == 1) }
+            try await redis.publish([0x00, 0xFF, 0x0D, 0x0A] as [UInt8], to: channel)
+            try await redis.publish("by pattern", to: channel + ":px")
+
+            var received: [RedisMessage] = []
+            for try await message in subscriber {
+                received.append(message)
+                if received.count == payloads.count + 2 { break }
+            }
+            #expect(received.prefix(payloads.count).map(\.string) == payloads)
+            #expect(received.allSatisfy { $0.channel.hasPrefix(channel) })
+            #expect(received[payloads.count].payload == [0x00, 0xFF, 0x0D, 0x0A])
+            #expect(received[payloads.count + 1].pattern == channel + ":p*")
+            #expect(received[payloads.count + 1].channel == channel + ":px")
+            await subscriber.close()
+            // The server drops the subscription once it has processed the close.
+            #expect(await waitUntil(timeout: .seconds(5)) { (try? await redis.publish("nobody", to: channel)) == 0 })
+        }
+    }
+
+    @Test func cancellingTheIteratingTaskEndsTheSequence() async throws {
+        let channel = TestEnvironment.uniqueName("pubsubcancel")
+        try await withClient { redis in
+            let subscriber = try await redis.subscribe(to: [channel])
+            let clock = ContinuousClock()
+            let started = clock.now
+            let listener = Task {
+                var count = 0
+                for try await _ in subscriber { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            listener.cancel()
+            #expect(try await listener.value == 0)
+            #expect(started.duration(to: clock.now) < .seconds(5))
+            // Cancellation dropped the subscriber's connection: nobody listens any more.
+            #expect(await waitUntil(timeout: .seconds(5)) { (try? await redis.publish("x", to: channel)) == 0 })
+        }
+    }
+}

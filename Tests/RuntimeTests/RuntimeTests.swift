@@ -1,0 +1,135 @@
+import Core
+import Foundation
+import Logging
+import Postgres
+import Redis
+import REST
+import ServiceLifecycle
+import Testing
+import TestSupport
+@testable import ServiceRuntime
+
+/// A service that buffers work and must flush it on graceful shutdown.
+struct BufferingService: Service {
+    let flushed: FlushRecorder
+    func run() async throws {
+        try? await gracefulShutdown()
+        await flushed.flush()
+    }
+}
+
+actor FlushRecorder {
+    private(set) var count = 0
+    func flush() { count += 1 }
+}
+
+@Suite(.serialized) struct ServiceAppTests {
+    @Test func servesHealthReadinessMetricsHeartbeatAndStopsGracefully() async throws {
+        let databaseURL = try TestEnvironment.databaseURL()
+        let redisURL = try TestEnvironment.redisURL()
+        let schema = TestEnvironment.uniqueName("runtime")
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: databaseURL))
+        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
+        let separator = databaseURL.contains("?") ? "&" : "?"
+        let prefix = schema + ":"
+        let emptyFile = NSTemporaryDirectory() + "alphapulse-empty-\(UUID().uuidString).yaml"
+        #expect(FileManager.default.createFile(atPath: emptyFile, contents: Data()))
+        let config = try AlphaPulseConfig.load(file: emptyFile, environment: [
+            "ALPHAPULSE_DATABASE_URL": databaseURL + separator + "search_path=" + schema,
+            "ALPHAPULSE_REDIS_URL": redisURL,
+            "ALPHAPULSE_REDIS_PREFIX": prefix,
+            "ALPHAPULSE_DATABASE_POOL_MIN": "1",
+            "ALPHAPULSE_DATABASE_POOL_MAX": "4",
+            "ALPHAPULSE_HEARTBEAT_INTERVAL_SECONDS": "0.2",
+            "ALPHAPULSE_HEARTBEAT_TTL_SECONDS": "5",
+            "ALPHAPULSE_INSTANCE_ID": "test-1",
+        ])
+        let app = try await ServiceApp(service: "testsvc", config: config, port: 0)
+        // Startup migrated the schema.
+        let migrated = try await app.context.postgres.query("SELECT count(*) FROM schema_migrations")
+        #expect(try migrated[0].decode(0, as: Int.self) >= 1)
+
+        let recorder = FlushRecorder()
+        let port = PortBox()
+        let running = Task { try await app.run([BufferingService(flushed: recorder)], stats: { [("frames", "12")] }, signals: []) { await port.set($0) } }
+        #expect(await waitUntil { await port.value != nil })
+        let base = "http://127.0.0.1:\(await port.value!)"
+        let http = RESTClient(configuration: .init(maxRetries: 0))
+
+        let health = try await http.get(base + "/healthz")
+        #expect(health.status == 200)
+        let ready = try await http.get(base + "/readyz")
+        #expect(ready.text.contains("\"status\":\"ready\""))
+
+        // The pool opened a connection, which the metrics count.
+        let metrics = try await http.get(base + "/metrics")
+        #expect(metrics.headers["Content-Type"]?.hasPrefix("text/plain") == true)
+        #expect(metrics.text.contains("alphapulse_postgres_connections_opened"))
+
+        let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
+        let key = prefix + "health:testsvc:test-1"
+        #expect(await waitUntil { (try? await redis.hgetall(key)["status"]) == "ready" })
+        let heartbeat = try await redis.hgetall(key)
+        #expect(heartbeat["frames"] == "12")
+        #expect(heartbeat["pid"] == String(ProcessInfo.processInfo.processIdentifier))
+        let ttl = try await redis.send("PTTL", key).int ?? -1
+        #expect(ttl > 0 && ttl <= 5_000)
+
+        await app.shutdown()
+        try await running.value
+        #expect(await recorder.count == 1, "the service flushed on graceful shutdown")
+        #expect(try await redis.exists(key) == 0, "the heartbeat is removed at shutdown")
+        let refused = await #expect(throws: RESTError.self) { try await http.get(base + "/healthz") }
+        #expect(refused?.code == .connectFailed)
+
+        await redis.close()
+        try await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        await admin.close()
+    }
+
+    @Test func readinessReportsTheFailingCheck() async throws {
+        let readiness = Readiness()
+        readiness.add("database") {}
+        readiness.add("binance") { throw PostgresError(.connectionFailed, message: "down", connectionUsable: false) }
+        readiness.add("slow") { try await Task.sleep(for: .seconds(30)) }
+        let results = await readiness.evaluate(timeout: .milliseconds(200))
+        #expect(results.map(\.name) == ["binance", "database", "slow"])
+        #expect(results[0].failure?.contains("down") == true)
+        #expect(results[1].failure == nil)
+        #expect(results[2].failure?.contains("no answer") == true)
+        #expect(await readiness.isReady(timeout: .milliseconds(200)) == false)
+    }
+}
+
+actor PortBox {
+    var value: Int?
+    func set(_ port: Int) { value = port }
+}
+
+@Suite struct JSONLogTests {
+    @Test func writesOneJSONObjectPerLineWithMetadata() throws {
+        let path = NSTemporaryDirectory() + "alphapulse-log-\(UUID().uuidString)"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var logger = Logger(label: "alphapulse.test") { label in
+            JSONLogHandler(label: label, service: "ingest", output: LogOutput(descriptor: handle.fileDescriptor))
+        }
+        logger.logLevel = .debug
+        logger.info("frame dropped", metadata: ["symbol": "BTCUSDT", "stream.key": "ap:candles", "db.rows": .stringConvertible(3)])
+        logger.trace("not written")
+        logger.warning("quote \" and newline \n inside")
+        try handle.close()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?["msg"] as? String == "frame dropped")
+        #expect(first?["level"] as? String == "info")
+        #expect(first?["service"] as? String == "ingest")
+        #expect(first?["symbol"] as? String == "BTCUSDT")
+        #expect(first?["stream.key"] as? String == "ap:candles")
+        #expect(first?["db.rows"] as? String == "3")
+        #expect((first?["ts"] as? String)?.hasSuffix("Z") == true)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        #expect(second?["msg"] as? String == "quote \" and newline \n inside")
+    }
+}

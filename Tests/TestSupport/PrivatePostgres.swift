@@ -1,0 +1,61 @@
+import Foundation
+
+/// A PostgreSQL server of a test's own, for tests that stop or restart the server and so
+/// must not share the suite's server. Runs as `postgres` when the tests run as root.
+public final class PrivatePostgres: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+    private let binDir: String
+
+    /// The URL of the server's superuser, with the `postgres` database.
+    public var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
+
+    /// initdb + start on a free port; the data lives under /tmp, reachable by the postgres user.
+    public init() throws {
+        binDir = try TestEnvironment.postgresBinDir()
+        port = try freePort()
+        directory = NSTemporaryDirectory() + "alphapulse-pg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        let initdb = try run(["\(binDir)/initdb", "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        guard initdb.status == 0 else { throw Failure(message: "initdb failed: \(initdb.output)") }
+        try start()
+    }
+
+    deinit {
+        _ = try? run(["\(binDir)/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    public func start() throws {
+        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        let result = try run(["\(binDir)/pg_ctl", "-D", directory + "/data", "-o", options, "-l", directory + "/log", "-w", "-t", "60", "start"])
+        guard result.status == 0 else {
+            let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
+            throw Failure(message: "pg_ctl start failed: \(result.output)\n\(log)")
+        }
+    }
+
+    /// Stops the server; `fast` disconnects clients at once, as a restart in production would.
+    public func stop(mode: String = "fast") throws {
+        let result = try run(["\(binDir)/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "stop"])
+        guard result.status == 0 else { throw Failure(message: "pg_ctl stop failed: \(result.output)") }
+    }
+
+    public func restart() throws {
+        try stop()
+        try start()
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        if runningAsRoot {
+            _ = try runCommand(["chown", "-R", "postgres", directory])
+            return try runCommand(["runuser", "-u", "postgres", "--"] + arguments)
+        }
+        return try runCommand(arguments)
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+}

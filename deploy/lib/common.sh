@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+# Shared helpers of deploy/alphapulse: messages, processes, TCP/HTTP probes, state files.
+# Sourced, never run; expects ROOT, STATE, RUN and LOGS to be set by the caller.
+
+note() { printf 'alphapulse: %s\n' "$*"; }
+warn() { printf 'alphapulse: warning: %s\n' "$*" >&2; }
+die() {
+    printf 'alphapulse: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Fails unless $2 (named $1 in the message) is a non-negative integer.
+require_uint() {
+    [[ $2 =~ ^[0-9]+$ ]] || die "$1 must be a non-negative whole number, got '$2'"
+}
+
+# "3725" -> "1h02m05s"
+format_duration() {
+    local s=$1
+    if ((s >= 86400)); then
+        printf '%dd%02dh%02dm' $((s / 86400)) $((s % 86400 / 3600)) $((s % 3600 / 60))
+    elif ((s >= 3600)); then
+        printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+    elif ((s >= 60)); then
+        printf '%dm%02ds' $((s / 60)) $((s % 60))
+    else
+        printf '%ds' "$s"
+    fi
+}
+
+# --- state files under $RUN ---------------------------------------------------------------
+
+# Atomically writes $2 to $RUN/$1.
+put_state() {
+    local tmp="$RUN/.$1.$$"
+    printf '%s\n' "$2" >"$tmp"
+    mv -f "$tmp" "$RUN/$1"
+}
+
+# Prints the first line of $RUN/$1, or nothing when absent.
+get_state() {
+    local line=""
+    [[ -f $RUN/$1 ]] || return 0
+    { IFS= read -r line <"$RUN/$1"; } 2>/dev/null || true
+    printf '%s' "$line"
+}
+
+# --- processes -----------------------------------------------------------------------------
+
+# True when pid $1 exists and is not a zombie (works for children and strangers alike).
+proc_alive() {
+    local pid=$1 stat
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != [ZX] ]]
+}
+
+# True when pid $1 is alive and its command line mentions $2 (guards against pid reuse).
+proc_matches() {
+    local pid=$1 needle=$2 arg
+    local -a argv=()
+    proc_alive "$pid" || return 1
+    mapfile -d '' argv <"/proc/$pid/cmdline" 2>/dev/null || return 1
+    for arg in "${argv[@]}"; do
+        [[ $arg == *"$needle"* ]] && return 0
+    done
+    return 1
+}
+
+# Sends SIGTERM to pid $1 (labelled $2), waits up to $3 seconds, then SIGKILLs it.
+# Reaps it when it is our child. Returns 0 when it stopped on SIGTERM, 1 when it had to be killed.
+stop_pid() {
+    local pid=$1 label=$2 timeout=$3 deadline
+    proc_alive "$pid" || {
+        wait "$pid" 2>/dev/null || true
+        return 0
+    }
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((EPOCHSECONDS + timeout))
+    while proc_alive "$pid"; do
+        if ((EPOCHSECONDS >= deadline)); then
+            kill -KILL "$pid" 2>/dev/null || true
+            while proc_alive "$pid"; do sleep 0.05; done
+            wait "$pid" 2>/dev/null || true
+            printf '%(%F %T)T %s (pid %s) did not stop within %ss; killed\n' -1 "$label" "$pid" "$timeout"
+            return 1
+        fi
+        sleep 0.1
+    done
+    wait "$pid" 2>/dev/null || true
+    return 0
+}
+
+# --- network -------------------------------------------------------------------------------
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_in_use() {
+    (
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$1"
+    )
+}
+
+# Prints a free TCP port on 127.0.0.1 that is not among the arguments.
+free_port() {
+    local port i used
+    for ((i = 0; i < 500; i++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+        for used in "$@"; do
+            [[ $port == "$used" ]] && continue 2
+        done
+        port_in_use "$port" || {
+            printf '%s\n' "$port"
+            return 0
+        }
+    done
+    die "no free TCP port found on 127.0.0.1"
+}
+
+# Prints the HTTP status code of GET http://127.0.0.1:$1$2, or 000 when there is no answer.
+http_status() {
+    local port=$1 path=$2 code
+    code=$(
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+        printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: alphapulse-supervisor\r\nConnection: close\r\n\r\n' \
+            "$path" "$port" >&3
+        IFS=' ' read -r -t 3 _ c _ <&3 || exit 1
+        # Read the rest so the server is not reset mid-response.
+        read -r -t 3 -d '' _ <&3 || true
+        printf '%s' "$c"
+    ) || code=000
+    [[ $code =~ ^[0-9]{3}$ ]] || code=000
+    printf '%s' "$code"
+}
+
+# True when a Redis server answers PING on 127.0.0.1:$1.
+redis_ping() {
+    local reply
+    reply=$(
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'PING\r\n' >&3
+        IFS= read -r -t 3 r <&3 || exit 1
+        printf '%s' "$r"
+    ) || return 1
+    [[ $reply == +PONG* ]]
+}
+
+# Runs a command without the up/down lock descriptor, for daemons that outlive this command.
+run_unlocked() {
+    if [[ -n ${LOCK_FD:-} ]]; then
+        "$@" {LOCK_FD}>&-
+    else
+        "$@"
+    fi
+}
+
+# --- privileges ----------------------------------------------------------------------------
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+    if ((EUID == 0)); then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "'$*' needs root and sudo is not installed"
+    fi
+}

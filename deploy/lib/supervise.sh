@@ -1,0 +1,224 @@
+# shellcheck shell=bash
+# The background supervisor of deploy/alphapulse (`deploy/alphapulse _supervise`).
+#
+# Started by `up` in its own session with stdout on $LOGS/supervisor.log. It boots the
+# processes in dependency order, each after the previous one is ready, then keeps them
+# running: a process that exits is restarted after a backoff of 1 s doubling up to 60 s,
+# reset once it has stayed up RESTART_RESET seconds. SIGTERM/SIGINT stops everything in
+# reverse boot order. Being the parent of every service, it notices a crash within half a
+# second.
+#
+# State it publishes in $RUN for the other commands:
+#   supervisor.pid, supervisor.started, mode (live|replay), boot (booting|ready|failed: ...),
+#   order (processes in boot order), <name>.pid, <name>.started, <name>.restarts,
+#   <name>.port, <name>.next (epoch of a pending restart), <name>.skipped (reason).
+
+BACKOFF_MIN=1
+BACKOFF_MAX=60
+
+declare -A SUP_PID=() SUP_STARTED=() SUP_BACKOFF=() SUP_NEXT=() SUP_RESTARTS=()
+SUP_PROCS=()
+SUP_STOPPING=0
+
+sup_log() { printf '%(%F %T)T %s\n' -1 "$*"; }
+
+# Port variable name of a service: ALPHAPULSE_PORTS_SYMBOLS, ...
+port_var() { printf 'ALPHAPULSE_PORTS_%s' "${1^^}"; }
+
+proc_port() {
+    local var
+    if [[ $1 == replay ]]; then
+        printf '%s' "$REPLAY_PORT"
+    else
+        var=$(port_var "$1")
+        printf '%s' "${!var:-${DEFAULT_PORT[$1]}}"
+    fi
+}
+
+proc_ready_path() {
+    if [[ $1 == replay ]]; then printf '/api/v3/ping'; else printf '/readyz'; fi
+}
+
+# True when service $1 can be booted: its binary exists and has a serve mode.
+service_bootable() {
+    local bin="$BIN_DIR/alphapulse-$1"
+    [[ -x $bin ]] && timeout 30 "$bin" serve --help >/dev/null 2>&1 </dev/null
+}
+
+replay_available() {
+    local bin="$BIN_DIR/alphapulse-replay"
+    [[ -x $bin ]] && timeout 30 "$bin" --help >/dev/null 2>&1 </dev/null
+}
+
+# Launches process $1 in the background, logging to $LOGS/$1.log.
+sup_start() {
+    local name=$1 log="$LOGS/$1.log" pid
+    local -a cmd=("$BIN_DIR/alphapulse-$name" serve)
+    [[ $name == replay ]] && cmd=("$BIN_DIR/alphapulse-replay" --port "$REPLAY_PORT" --futures "$ROOT/deploy/replay-data/futures")
+    printf '\n==== %(%F %T)T starting %s ====\n' -1 "${cmd[*]}" >>"$log"
+    "${cmd[@]}" >>"$log" 2>&1 </dev/null &
+    pid=$!
+    SUP_PID[$name]=$pid
+    SUP_STARTED[$name]=$EPOCHSECONDS
+    SUP_NEXT[$name]=0
+    put_state "$name.pid" "$pid"
+    put_state "$name.started" "$EPOCHSECONDS"
+    rm -f "$RUN/$name.next"
+}
+
+# Waits until process $1 answers 200 on its readiness path. Fails (with a message on stdout)
+# when it exits, times out, or the supervisor is asked to stop.
+sup_wait_ready() {
+    local name=$1 pid=${SUP_PID[$1]} port path deadline rc
+    port=$(proc_port "$name")
+    path=$(proc_ready_path "$name")
+    deadline=$((EPOCHSECONDS + READY_TIMEOUT))
+    while :; do
+        if ((SUP_STOPPING)); then
+            SUP_FAILURE="interrupted while waiting for $name"
+            return 1
+        fi
+        if ! proc_alive "$pid"; then
+            rc=0
+            wait "$pid" 2>/dev/null || rc=$?
+            SUP_FAILURE="$name exited during startup (exit status $rc); see $LOGS/$name.log"
+            return 1
+        fi
+        [[ $(http_status "$port" "$path") == 200 ]] && return 0
+        if ((EPOCHSECONDS >= deadline)); then
+            SUP_FAILURE="$name did not become ready (GET http://127.0.0.1:$port$path != 200) within ${READY_TIMEOUT}s; see $LOGS/$name.log"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# Stops every started process in reverse boot order.
+sup_stop_all() {
+    local i name pid
+    for ((i = ${#SUP_PROCS[@]} - 1; i >= 0; i--)); do
+        name=${SUP_PROCS[i]}
+        pid=${SUP_PID[$name]:-}
+        [[ -n $pid ]] || continue
+        if proc_alive "$pid"; then
+            sup_log "stopping $name (pid $pid)"
+            if stop_pid "$pid" "$name" "$STOP_TIMEOUT"; then
+                sup_log "$name stopped"
+            fi
+        else
+            wait "$pid" 2>/dev/null || true
+        fi
+        SUP_PID[$name]=""
+        rm -f "$RUN/$name.pid" "$RUN/$name.next"
+    done
+}
+
+sup_exit() {
+    rm -f "$RUN/supervisor.pid"
+    sup_log "supervisor stopped"
+    exit "$1"
+}
+
+sup_boot_failed() {
+    sup_log "boot failed: $1"
+    put_state boot "failed: $1"
+    sup_stop_all
+    sup_exit 1
+}
+
+# Handles an exit of process $1 noticed by the monitor loop: schedules its restart.
+sup_on_exit() {
+    local name=$1 pid=${SUP_PID[$1]} rc=0 lived delay
+    wait "$pid" 2>/dev/null || rc=$?
+    lived=$((EPOCHSECONDS - SUP_STARTED[$name]))
+    ((lived >= RESTART_RESET)) && SUP_BACKOFF[$name]=$BACKOFF_MIN
+    delay=${SUP_BACKOFF[$name]:-$BACKOFF_MIN}
+    SUP_NEXT[$name]=$((EPOCHSECONDS + delay))
+    SUP_BACKOFF[$name]=$((delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2))
+    SUP_PID[$name]=""
+    rm -f "$RUN/$name.pid"
+    put_state "$name.next" "${SUP_NEXT[$name]}"
+    if ((rc > 128)); then
+        sup_log "$name (pid $pid) was killed by signal $((rc - 128)) after ${lived}s; restarting in ${delay}s"
+    else
+        sup_log "$name (pid $pid) exited with status $rc after ${lived}s; restarting in ${delay}s"
+    fi
+}
+
+cmd_supervise() {
+    local replay=0 name
+    [[ ${1:-} == --replay ]] && replay=1
+    cd "$ROOT" || exit 1
+    trap 'SUP_STOPPING=1' TERM INT
+    trap '' HUP PIPE
+    put_state supervisor.pid "$$"
+    put_state supervisor.started "$EPOCHSECONDS"
+    put_state boot booting
+    sup_log "supervisor started (pid $$, binaries in $BIN_DIR)"
+
+    if ((replay)); then
+        replay_available || sup_boot_failed "replay mode is not available in this build (alphapulse-replay is not built)"
+        SUP_PROCS+=(replay)
+        put_state mode replay
+        [[ -d $ROOT/deploy/replay-data/futures ]] ||
+            sup_log "warning: replay dataset $ROOT/deploy/replay-data/futures does not exist"
+    else
+        put_state mode live
+    fi
+    for name in "${SERVICES[@]}"; do
+        if service_bootable "$name"; then
+            SUP_PROCS+=("$name")
+        else
+            put_state "$name.skipped" "not built yet"
+            sup_log "$name: not built yet (no $BIN_DIR/alphapulse-$name or no serve mode); skipped"
+        fi
+    done
+    if ((${#SUP_PROCS[@]} == replay)); then
+        sup_boot_failed "no service is built yet (looked in $BIN_DIR)"
+    fi
+    put_state order "${SUP_PROCS[*]}"
+
+    for name in "${SUP_PROCS[@]}"; do
+        put_state "$name.port" "$(proc_port "$name")"
+        put_state "$name.restarts" 0
+        SUP_RESTARTS[$name]=0
+        SUP_BACKOFF[$name]=$BACKOFF_MIN
+        if port_in_use "$(proc_port "$name")"; then
+            sup_boot_failed "port $(proc_port "$name") of $name is already in use"
+        fi
+        sup_log "starting $name on 127.0.0.1:$(proc_port "$name")"
+        sup_start "$name"
+        SUP_FAILURE=""
+        sup_wait_ready "$name" || sup_boot_failed "$SUP_FAILURE"
+        sup_log "$name ready (pid ${SUP_PID[$name]})"
+        if [[ $name == replay ]]; then
+            export ALPHAPULSE_BINANCE_SPOT_REST_URL="http://127.0.0.1:$REPLAY_PORT"
+            export ALPHAPULSE_BINANCE_FUTURES_REST_URL="http://127.0.0.1:$REPLAY_PORT"
+            export ALPHAPULSE_BINANCE_SPOT_WS_URL="ws://127.0.0.1:$REPLAY_PORT"
+            export ALPHAPULSE_BINANCE_FUTURES_WS_URL="ws://127.0.0.1:$REPLAY_PORT/market"
+        fi
+    done
+    put_state boot ready
+    sup_log "all services ready: ${SUP_PROCS[*]}"
+
+    while ((!SUP_STOPPING)); do
+        for name in "${SUP_PROCS[@]}"; do
+            ((SUP_STOPPING)) && break
+            if [[ -n ${SUP_PID[$name]} ]]; then
+                proc_alive "${SUP_PID[$name]}" || sup_on_exit "$name"
+            elif ((EPOCHSECONDS >= SUP_NEXT[$name])); then
+                SUP_RESTARTS[$name]=$((SUP_RESTARTS[$name] + 1))
+                put_state "$name.restarts" "${SUP_RESTARTS[$name]}"
+                sup_start "$name"
+                sup_log "restarted $name (pid ${SUP_PID[$name]}, restart #${SUP_RESTARTS[$name]})"
+            fi
+        done
+        # A background sleep lets the TERM trap run at once instead of after the sleep.
+        sleep 0.5 &
+        wait $! 2>/dev/null || true
+    done
+    sup_log "stop requested"
+    put_state boot stopping
+    sup_stop_all
+    sup_exit 0
+}

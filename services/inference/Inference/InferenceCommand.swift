@@ -1,0 +1,13 @@
+import ArgumentParser
+import ServiceRuntime
+
+/// The `alphapulse-inference` command line: run the nine analysis heads and consensus, emit and resolve signals.
+public struct InferenceCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alphapulse-inference",
+        abstract: "AlphaPulse inference: run the nine analysis heads and consensus, emit and resolve signals.",
+        subcommands: [MigrateCommand.self, ConfigCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import ServiceRuntime
+
+/// The `alphapulse-ingest` command line: ingest 1m klines over WebSocket, backfill gaps, persist candles and rollups.
+public struct IngestCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alphapulse-ingest",
+        abstract: "AlphaPulse ingest: ingest 1m klines over WebSocket, backfill gaps, persist candles and rollups.",
+        subcommands: [MigrateCommand.self, ConfigCommand.self]
+    )
+
+    public init() {}
+}

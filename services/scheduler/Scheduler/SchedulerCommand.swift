@@ -1,0 +1,13 @@
+import ArgumentParser
+import ServiceRuntime
+
+/// The `alphapulse-scheduler` command line: decide what to analyse when and enqueue analysis jobs.
+public struct SchedulerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alphapulse-scheduler",
+        abstract: "AlphaPulse scheduler: decide what to analyse when and enqueue analysis jobs.",
+        subcommands: [MigrateCommand.self, ConfigCommand.self]
+    )
+
+    public init() {}
+}

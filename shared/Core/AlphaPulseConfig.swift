@@ -1,0 +1,144 @@
+/// The typed configuration every service reads. Built from a `ResolvedConfig`; see
+/// `ConfigKeys` for each key's documentation and default.
+public struct AlphaPulseConfig: Sendable {
+    public struct Database: Sendable {
+        /// Holds the password: never log it, use `Redaction.url`.
+        public var url: String
+        public var poolMin: Int
+        public var poolMax: Int
+        public var acquireTimeoutSeconds: Double
+        public var migrateOnStart: Bool
+    }
+
+    public struct Redis: Sendable {
+        /// May hold a password: never log it, use `Redaction.url`.
+        public var url: String
+        public var prefix: String
+        public var poolSize: Int
+    }
+
+    public struct Binance: Sendable {
+        public var spotRESTURL: String
+        public var spotWSURL: String
+        public var futuresRESTURL: String
+        public var futuresWSURL: String
+        public var restTimeoutSeconds: Double
+        public var restMaxRetries: Int
+    }
+
+    public struct Symbols: Sendable {
+        public var futures: Int
+        public var spot: Int
+        /// UTC hour and minute of the daily refresh.
+        public var refreshAt: (hour: Int, minute: Int)
+        public var refreshIntervalHours: Double
+    }
+
+    public struct Candles: Sendable {
+        public var primary: CandleInterval
+        public var derived: [CandleInterval]
+    }
+
+    public struct Runtime: Sendable {
+        public var logLevel: String
+        public var logFormat: String
+        public var metricsIntervalSeconds: Double
+        public var heartbeatIntervalSeconds: Double
+        public var heartbeatTTLSeconds: Double
+        public var shutdownGraceSeconds: Double
+        /// Empty means "derive from hostname and pid".
+        public var instanceID: String
+        public var httpHost: String
+        public var ports: [String: Int]
+    }
+
+    public var database: Database
+    public var redis: Redis
+    public var binance: Binance
+    public var symbols: Symbols
+    public var candles: Candles
+    public var analysisBatchSize: Int
+    public var analysisBatchIntervalSeconds: Double
+    public var runtime: Runtime
+    /// The resolved values behind this struct, for `config` dumps.
+    public let resolved: ResolvedConfig
+
+    /// - Throws: `ConfigError` for values that are valid alone but not together.
+    public init(_ resolved: ResolvedConfig) throws {
+        self.resolved = resolved
+        database = Database(
+            url: resolved.string("database.url"),
+            poolMin: resolved.int("database.pool_min"),
+            poolMax: resolved.int("database.pool_max"),
+            acquireTimeoutSeconds: resolved.double("database.acquire_timeout_seconds"),
+            migrateOnStart: resolved.bool("database.migrate_on_start")
+        )
+        guard database.poolMin <= database.poolMax else {
+            throw ConfigError(
+                key: "database.pool_min", origin: resolved.entries["database.pool_min"]?.origin,
+                message: "pool_min (\(database.poolMin)) is larger than database.pool_max (\(database.poolMax))"
+            )
+        }
+        redis = Redis(url: resolved.string("redis.url"), prefix: resolved.string("redis.prefix"), poolSize: resolved.int("redis.pool_size"))
+        binance = Binance(
+            spotRESTURL: Self.trimSlash(resolved.string("binance.spot_rest_url")),
+            spotWSURL: Self.trimSlash(resolved.string("binance.spot_ws_url")),
+            futuresRESTURL: Self.trimSlash(resolved.string("binance.futures_rest_url")),
+            futuresWSURL: Self.trimSlash(resolved.string("binance.futures_ws_url")),
+            restTimeoutSeconds: resolved.double("rest.timeout_seconds"),
+            restMaxRetries: resolved.int("rest.max_retries")
+        )
+        let refresh = resolved.string("symbols.refresh_at").split(separator: ":").map { Int($0)! }
+        symbols = Symbols(
+            futures: resolved.int("symbols.futures"),
+            spot: resolved.int("symbols.spot"),
+            refreshAt: (refresh[0], refresh[1]),
+            refreshIntervalHours: resolved.double("symbols.refresh_interval_hours")
+        )
+        var derived: [CandleInterval] = []
+        for name in resolved.list("candles.derived_intervals") {
+            guard let interval = CandleInterval(rawValue: name), interval != .oneMinute else {
+                throw ConfigError(
+                    key: "candles.derived_intervals", origin: resolved.entries["candles.derived_intervals"]?.origin,
+                    message: "'\(name)' is not one of 5m, 15m, 1h, 4h, 1d"
+                )
+            }
+            derived.append(interval)
+        }
+        candles = Candles(primary: CandleInterval(rawValue: resolved.string("candles.primary_interval"))!, derived: derived.sorted())
+        analysisBatchSize = resolved.int("analysis.batch_size")
+        analysisBatchIntervalSeconds = resolved.double("analysis.batch_interval_seconds")
+        var ports: [String: Int] = [:]
+        for (path, entry) in resolved.entries where path.hasPrefix("ports.") {
+            ports[String(path.dropFirst("ports.".count))] = Int(entry.value)!
+        }
+        runtime = Runtime(
+            logLevel: resolved.string("log.level"),
+            logFormat: resolved.string("log.format"),
+            metricsIntervalSeconds: resolved.double("metrics.interval_seconds"),
+            heartbeatIntervalSeconds: resolved.double("heartbeat.interval_seconds"),
+            heartbeatTTLSeconds: resolved.double("heartbeat.ttl_seconds"),
+            shutdownGraceSeconds: resolved.double("shutdown.grace_seconds"),
+            instanceID: resolved.string("instance.id"),
+            httpHost: resolved.string("http.host"),
+            ports: ports
+        )
+        guard runtime.heartbeatTTLSeconds > runtime.heartbeatIntervalSeconds else {
+            throw ConfigError(
+                key: "heartbeat.ttl_seconds", origin: resolved.entries["heartbeat.ttl_seconds"]?.origin,
+                message: "must be longer than heartbeat.interval_seconds, or heartbeats would lapse between writes"
+            )
+        }
+    }
+
+    /// Loads and validates the configuration in one step.
+    public static func load(file: String? = nil, environment: [String: String], flags: [String: String] = [:]) throws -> AlphaPulseConfig {
+        try AlphaPulseConfig(ConfigLoader().load(file: file, environment: environment, flags: flags))
+    }
+
+    private static func trimSlash(_ url: String) -> String {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}

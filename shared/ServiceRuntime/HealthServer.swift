@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The per-service HTTP port: `/metrics` (Prometheus text), `/healthz` (the process is alive)
+/// and `/readyz` (every readiness check passes; 503 with the failures otherwise).
+public enum HealthServer {
+    /// - Parameter onRunning: called with the bound port once the server listens (useful with port 0).
+    public static func make(
+        service: String, host: String, port: Int, readiness: Readiness, registry: PrometheusCollectorRegistry,
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("healthz") { _, _ -> Response in
+            Self.json(.ok, ["status": "alive", "service": service])
+        }
+        router.get("readyz") { _, _ -> Response in
+            let results = await readiness.evaluate()
+            let failures = results.filter { $0.failure != nil }
+            var body: [String: String] = ["status": failures.isEmpty ? "ready" : "not ready", "service": service]
+            for result in results { body["check." + result.name] = result.failure ?? "ok" }
+            return Self.json(failures.isEmpty ? .ok : .serviceUnavailable, body)
+        }
+        router.get("metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "alphapulse-\(service)"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

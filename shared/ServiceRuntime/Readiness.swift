@@ -1,0 +1,62 @@
+import Synchronization
+
+/// Named checks that decide whether a service is ready (`/readyz`): typically "the database
+/// answers" and "Redis answers", plus whatever the service itself needs.
+public final class Readiness: Sendable {
+    public typealias Check = @Sendable () async throws -> Void
+
+    public struct Result: Sendable {
+        public let name: String
+        /// nil when the check passed.
+        public let failure: String?
+    }
+
+    private let checks = Mutex<[(String, Check)]>([])
+
+    public init() {}
+
+    /// Adds a check; it passes when it returns and fails when it throws or times out.
+    public func add(_ name: String, _ check: @escaping Check) {
+        checks.withLock { $0.append((name, check)) }
+    }
+
+    /// Runs every check concurrently, each bounded by `timeout`.
+    public func evaluate(timeout: Duration = .seconds(2)) async -> [Result] {
+        let current = checks.withLock { $0 }
+        return await withTaskGroup(of: Result.self) { group in
+            for (name, check) in current {
+                group.addTask {
+                    await Self.run(name: name, check: check, timeout: timeout)
+                }
+            }
+            var results: [Result] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// Whether every check passes now.
+    public func isReady(timeout: Duration = .seconds(2)) async -> Bool {
+        await evaluate(timeout: timeout).allSatisfy { $0.failure == nil }
+    }
+
+    private static func run(name: String, check: @escaping Check, timeout: Duration) async -> Result {
+        await withTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                do {
+                    try await check()
+                    return Result(name: name, failure: nil)
+                } catch {
+                    return Result(name: name, failure: String(describing: error))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : Result(name: name, failure: "no answer within \(timeout)")
+            }
+            let first = await group.next()!!
+            group.cancelAll()
+            return first
+        }
+    }
+}

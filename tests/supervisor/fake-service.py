@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Test double of an AlphaPulse service executable, for the supervisor tests.
+
+Installed (as a copy) under the names alphapulse-<service> and alphapulse-replay in a
+temporary ALPHAPULSE_BIN_DIR. It takes its service name from its file name and appends one
+line per event to $FAKE_LOG:  <epoch seconds> <event> <name> <pid> [detail]
+
+  serve --help           exit 0 (exit 1 when the name is listed in FAKE_NO_SERVE)
+  migrate                event "migrate", detail = ALPHAPULSE_DATABASE_URL
+  config                 exit 0
+  serve                  event "start"; serve /healthz at once and /readyz (200) after
+                         FAKE_READY_DELAY seconds (never for names in FAKE_NEVER_READY);
+                         event "ready" when /readyz first answers 200; "env" events with the
+                         Binance URLs it was given; on SIGTERM/SIGINT event "stop" and exit 0
+  --help                 (replay) exit 0
+  --port P --futures D   (replay) like serve, readiness on /api/v3/ping
+"""
+
+import http.server
+import os
+import signal
+import sys
+import threading
+import time
+
+NAME = os.path.basename(sys.argv[0]).removeprefix("alphapulse-")
+LOG = os.environ.get("FAKE_LOG", os.devnull)
+LOCK = threading.Lock()
+
+
+def listed(variable):
+    return NAME in os.environ.get(variable, "").replace(",", " ").split()
+
+
+def record(event, detail=""):
+    line = f"{time.time():.6f} {event} {NAME} {os.getpid()} {detail}".rstrip() + "\n"
+    with LOCK:
+        fd = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+
+def serve(port, ready_path):
+    started = time.monotonic()
+    delay = float(os.environ.get("FAKE_READY_DELAY", "0.4"))
+    never_ready = listed("FAKE_NEVER_READY")
+    announced = threading.Event()
+
+    def stop(signum, _frame):
+        record("stop", signal.Signals(signum).name)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/healthz":
+                code = 200
+            elif self.path == ready_path:
+                ready = not never_ready and time.monotonic() - started >= delay
+                code = 200 if ready else 503
+                if ready:
+                    with LOCK:
+                        first = not announced.is_set()
+                        announced.set()
+                    if first:
+                        record("ready")
+            else:
+                code = 404
+            body = b"{}" if code == 200 else b'{"status":"not ready"}'
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    record("start", f"port={port}")
+    record("env", "db=" + os.environ.get("ALPHAPULSE_DATABASE_URL", "-"))
+    for key in ("SPOT_REST", "FUTURES_REST", "SPOT_WS", "FUTURES_WS"):
+        value = os.environ.get(f"ALPHAPULSE_BINANCE_{key}_URL")
+        if value:
+            record("env", f"{key}={value}")
+    print(f"fake {NAME} serving on 127.0.0.1:{port}", flush=True)
+    server.serve_forever()
+
+
+def main(args):
+    if NAME == "replay":
+        if args == ["--help"]:
+            return 0
+        if len(args) == 4 and args[0] == "--port" and args[2] == "--futures":
+            serve(int(args[1]), "/api/v3/ping")
+        print(f"usage: alphapulse-replay --port P --futures DIR (got {args})", file=sys.stderr)
+        return 64
+    if args == ["serve", "--help"]:
+        return 1 if listed("FAKE_NO_SERVE") else 0
+    if args == ["migrate"]:
+        record("migrate", os.environ.get("ALPHAPULSE_DATABASE_URL", "-"))
+        return 0
+    if args == ["config"]:
+        return 0
+    if args == ["serve"]:
+        if listed("FAKE_NO_SERVE"):
+            return 64
+        port = int(os.environ[f"ALPHAPULSE_PORTS_{NAME.upper()}"])
+        serve(port, "/readyz")
+    print(f"alphapulse-{NAME} (fake): unknown arguments {args}", file=sys.stderr)
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
