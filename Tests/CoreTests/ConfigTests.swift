@@ -149,3 +149,14 @@ import Testing
         #expect(CandleInterval(rawValue: "4h") == .fourHours)
     }
 }
+
+@Suite struct ReadmeTests {
+    /// The README's configuration reference must list every key with its variable and default.
+    @Test func readmeDocumentsEveryConfigurationKey() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for key in ConfigKeys.all {
+            #expect(readme.contains("| `\(key.path)` | `\(key.environmentName)` | `\(key.defaultValue)` |"), "README lacks \(key.path)")
+        }
+    }
+}

@@ -32,9 +32,10 @@ import Testing
     @Test func expiredLeaseCanBeTakenOver() async throws {
         let key = TestEnvironment.uniqueName("leaseexpiry") + ":lease"
         try await withClient { redis in
-            let first = try #require(try await redis.acquireLease(key, ttl: .milliseconds(200)))
-            #expect(try await redis.acquireLease(key, ttl: .seconds(10)) == nil)
-            let takenOver = await waitUntil(timeout: .seconds(5)) {
+            // Long enough that the refusal below cannot race the expiry on a loaded machine.
+            let first = try #require(try await redis.acquireLease(key, ttl: .milliseconds(1_500)))
+            #expect(try await redis.acquireLease(key, ttl: .seconds(10), token: "contender") == nil)
+            let takenOver = await waitUntil(timeout: .seconds(10)) {
                 (try? await redis.acquireLease(key, ttl: .seconds(10), token: "successor")) != nil
             }
             #expect(takenOver)

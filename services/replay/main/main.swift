@@ -1,5 +1,0 @@
-import Replay
-
-// The async entry point, so that the async subcommands (migrate, serve, …) can run.
-let main: () async -> Void = ReplayCommand.main
-await main()

@@ -1,0 +1,5 @@
+import Symbols
+
+// The executable's entry point: ArgumentParser's async main, so async subcommands run.
+@main
+extension SymbolsCommand {}
