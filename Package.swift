@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["ServiceRuntime", "REST", "TestSupport"],
+            dependencies: ["ServiceRuntime", "Schema", "REST", "TestSupport"],
             path: "Tests/RuntimeTests"
         ),
     ]

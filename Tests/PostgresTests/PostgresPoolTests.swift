@@ -136,6 +136,28 @@ import TestSupport
         }
     }
 
+    @Test func batchesInsideTheCallersTransactionCommitOrRollBackTogether() async throws {
+        struct Abort: Error {}
+        try await withSchema { pool, _ in
+            try await migrateSchema(pool)
+            let counts = try await pool.transaction { connection in
+                let first = try await connection.bulkUpsert(Self.spec, rows: candles(count: 3, symbol: "AUSDT"))
+                // The second batch must not see the first one's staged rows again.
+                let second = try await connection.bulkUpsert(Self.spec, rows: candles(count: 2, symbol: "BUSDT"))
+                return [first, second]
+            }
+            #expect(counts == [3, 2])
+            await #expect(throws: Abort.self) {
+                try await pool.transaction { connection in
+                    try await connection.bulkUpsert(Self.spec, rows: candles(count: 4, symbol: "CUSDT"))
+                    throw Abort()
+                }
+            }
+            let symbols = try await pool.query("SELECT symbol, count(*)::int8 FROM candles GROUP BY symbol ORDER BY symbol")
+            #expect(try symbols.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int.self))" } == ["AUSDT=3", "BUSDT=2"])
+        }
+    }
+
     @Test func badRowFailsTheWholeBatch() async throws {
         try await withSchema { pool, _ in
             try await migrateSchema(pool)

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Schema
 import Testing
 import TestSupport
 
@@ -43,6 +44,23 @@ import TestSupport
         #expect(status.output.contains("applied 1_initial"))
         let tables = try await admin.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = \(schema) AND table_name = 'candles'")
         #expect(try tables[0].decode(0, as: Int.self) == 1)
+        try await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        await admin.close()
+    }
+
+    @Test func racingMigrateProcessesApplyTheSchemaExactlyOnce() async throws {
+        let url = try TestEnvironment.databaseURL()
+        let schema = TestEnvironment.uniqueName("exe_race")
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: url))
+        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
+        let target = url + (url.contains("?") ? "&" : "?") + "search_path=" + schema
+        let processes = try Self.services.prefix(5).map { try SpawnedProcess([try executable($0), "migrate", "--database-url", target]) }
+        let results = try processes.map { try $0.wait() }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.output))")
+        #expect(results.filter { $0.output.contains("applied 1_initial") }.count == 1)
+        #expect(results.filter { $0.output.contains("schema is up to date") }.count == 4)
+        let recorded = try await admin.query("SELECT count(*) FROM \(identifier: schema).schema_migrations")
+        #expect(try recorded[0].decode(0, as: Int.self) == (try Schema.migrations().count))
         try await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
         await admin.close()
     }

@@ -4,34 +4,49 @@ import Glibc
 #endif
 
 /// Runs a command to completion and returns its exit status and combined output.
-///
-/// Uses posix_spawn and waitpid rather than Foundation's `Process`, whose exit monitoring on
-/// Linux can miss a child's exit. Output goes through a temporary file, not a pipe: a daemon
-/// the command starts (pg_ctl start) inherits the descriptors and would hold a pipe open.
 @discardableResult
 public func runCommand(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    precondition(!arguments.isEmpty)
-    let path = NSTemporaryDirectory() + "alphapulse-cmd-\(UUID().uuidString)"
-    defer { unlink(path) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-    let envp: [UnsafeMutablePointer<CChar>?] = environmentStrings.map { strdup($0) } + [nil]
-    defer { for pointer in envp { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-    let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitCode, output)
+    try SpawnedProcess(arguments, environment: environment).wait()
+}
+
+/// A child process started with posix_spawn; `wait()` reaps it.
+///
+/// posix_spawn and waitpid are used rather than Foundation's `Process`, whose exit monitoring
+/// on Linux can miss a child's exit. Output goes through a temporary file, not a pipe: a
+/// daemon the command starts (pg_ctl start) inherits the descriptors and would hold a pipe open.
+public final class SpawnedProcess: Sendable {
+    public let pid: pid_t
+    private let outputPath: String
+
+    public init(_ arguments: [String], environment: [String: String]? = nil) throws {
+        precondition(!arguments.isEmpty)
+        outputPath = NSTemporaryDirectory() + "alphapulse-cmd-\(UUID().uuidString)"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let envp: [UnsafeMutablePointer<CChar>?] = environmentStrings.map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        self.pid = pid
+    }
+
+    /// Waits for the process to exit; returns its exit status (128 + signal when killed) and output.
+    public func wait() throws -> (status: Int32, output: String) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        defer { unlink(outputPath) }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, output)
+    }
 }
 
 /// Whether this process runs as root, in which case PostgreSQL commands run as `postgres`.

@@ -50,13 +50,22 @@ struct Bench: AsyncParsableCommand {
         try await admin.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(PostgresQuery.quoteIdentifier(schema))"))
         configuration.searchPath = [schema]
         let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 1, maximumConnections: 2))
-        defer {
-            Task {
-                await pool.close()
-                _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP SCHEMA \(PostgresQuery.quoteIdentifier(schema)) CASCADE"))
-                await admin.close()
-            }
+        func cleanUp() async {
+            await pool.close()
+            _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP SCHEMA \(PostgresQuery.quoteIdentifier(schema)) CASCADE"))
+            await admin.close()
         }
+        do {
+            let result = try await measurePostgres(pool)
+            await cleanUp()
+            return result
+        } catch {
+            await cleanUp()
+            throw error
+        }
+    }
+
+    func measurePostgres(_ pool: PostgresPool) async throws -> (fresh: Double, repeated: Double) {
         try await Schema.migrator().migrate(pool)
         let spec = BulkUpsert(
             table: "candles",

@@ -90,6 +90,10 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
             ("host", host), ("port", String(port)), ("user", user), ("dbname", database),
             ("sslmode", sslMode), ("connect_timeout", String(connectTimeoutSeconds)),
             ("application_name", applicationName),
+            // Detect a dead peer in about a minute instead of the OS's two hours, so a
+            // statement on a half-open connection fails instead of blocking its thread.
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+            ("tcp_user_timeout", "60000"),
         ]
         if let password { parameters.append(("password", password)) }
         // Every session speaks UTC and ISO dates, which the timestamp codec relies on.

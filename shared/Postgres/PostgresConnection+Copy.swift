@@ -98,19 +98,20 @@ extension PostgresConnection {
             upsert += " UPDATE SET \(assignments) WHERE (\(current)) IS DISTINCT FROM (\(incoming))"
         }
         let ownTransaction = await transactionState() == .idle
-        if ownTransaction { try await execute("BEGIN") }
+        let createStaging = """
+            CREATE TEMP TABLE IF NOT EXISTS \(quote(staging)) ON COMMIT DELETE ROWS AS
+                SELECT \(columns) FROM \(quote(spec.table)) WITH NO DATA
+            """
+        // In a transaction of our own the staging table starts empty (ON COMMIT DELETE ROWS);
+        // inside the caller's, an earlier batch may have left rows in it.
         do {
-            try await execute(unsafeScript: """
-                CREATE TEMP TABLE IF NOT EXISTS \(quote(staging)) ON COMMIT DELETE ROWS AS
-                    SELECT \(columns) FROM \(quote(spec.table)) WITH NO DATA;
-                TRUNCATE \(quote(staging))
-                """)
+            try await execute(unsafeScript: ownTransaction ? "BEGIN; \(createStaging)" : "\(createStaging); TRUNCATE \(quote(staging))")
             try await copy(into: staging, columns: spec.columns, from: buffer)
             let changed = try await execute(PostgresQuery(unsafeSQL: upsert))
             if ownTransaction { try await execute("COMMIT") }
             return changed
         } catch {
-            if ownTransaction { _ = try? await execute("ROLLBACK") }
+            if ownTransaction { _ = try? await executeCleanup("ROLLBACK") }
             throw error
         }
     }

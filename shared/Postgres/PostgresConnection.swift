@@ -89,6 +89,17 @@ public final class PostgresConnection: @unchecked Sendable {
         try await runCancellable { handle in PQexec(handle, script) }.affectedRows
     }
 
+    /// Runs a clean-up statement (ROLLBACK, unlock) even when the task is already cancelled:
+    /// clean-up must not be skipped just because the work it cleans up after was cancelled.
+    func executeCleanup(_ sql: String) async throws {
+        _ = try await queue.run { [self] in
+            let handle = try liveHandle()
+            let result = PQexec(handle, sql)
+            defer { PQclear(result) }
+            return try Self.rows(from: result, handle: handle, cancelled: false).affectedRows
+        }
+    }
+
     /// Whether the connection is open, idle and has not been closed by the server.
     ///
     /// An idle connection that does not LISTEN receives nothing from the server; anything
@@ -137,12 +148,14 @@ public final class PostgresConnection: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await queue.run { [self] in
                 let handle = try liveHandle()
+                token.reset()
                 let result = try call(handle)
                 defer { PQclear(result) }
                 return try Self.rows(from: result, handle: handle, cancelled: token.wasRequested)
             }
         } onCancel: {
-            token.cancel()
+            // PQcancel opens a connection of its own and waits: never on the cooperative pool.
+            Thread.detachNewThread { token.cancel() }
         }
     }
 
@@ -238,6 +251,9 @@ final class CancelToken: @unchecked Sendable {
     deinit { if let pointer { PQfreeCancel(pointer) } }
 
     var wasRequested: Bool { requested.withLock { value in defer { value = false }; return value } }
+
+    /// Forgets a cancel that arrived after the previous statement had finished.
+    func reset() { requested.withLock { $0 = false } }
 
     func cancel() {
         requested.withLock { $0 = true }

@@ -68,7 +68,7 @@ public struct PostgresMigrator: Sendable {
                 return applied
             } catch {
                 // The lock is per session: if the connection broke, the server already released it.
-                _ = try? await connection.execute("SELECT pg_advisory_unlock(hashtext('alphapulse.migrations:' || current_schema()))")
+                _ = try? await connection.executeCleanup("SELECT pg_advisory_unlock(hashtext('alphapulse.migrations:' || current_schema()))")
                 throw error
             }
         }
@@ -119,7 +119,7 @@ public struct PostgresMigrator: Sendable {
                     """)
                 try await connection.execute("COMMIT")
             } catch {
-                _ = try? await connection.execute("ROLLBACK")
+                _ = try? await connection.executeCleanup("ROLLBACK")
                 logger.error("migration failed", metadata: ["migration": "\(migration.version)_\(migration.name)", "error": "\(error)"])
                 throw error
             }

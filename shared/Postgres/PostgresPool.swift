@@ -91,7 +91,7 @@ public final class PostgresPool: Sendable {
                 try await connection.execute("COMMIT")
                 return result
             } catch {
-                _ = try? await connection.execute("ROLLBACK")
+                _ = try? await connection.executeCleanup("ROLLBACK")
                 throw error
             }
         }
@@ -155,6 +155,10 @@ public final class PostgresPool: Sendable {
         let maximum = options.maximumConnections
         let handoff: PoolState.Handoff = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PoolState.Handoff, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: PostgresError(.cancelled, message: "cancelled while waiting for a connection", connectionUsable: false))
+                    return
+                }
                 switch state.withLock({ $0.enqueue(PoolState.Waiter(id: id, continuation: continuation)) }) {
                 case .closed:
                     continuation.resume(throwing: PostgresError(.poolClosed, message: "the pool was closed", connectionUsable: false))
@@ -196,7 +200,7 @@ public final class PostgresPool: Sendable {
             release(connection, broken: false)
         case .inTransaction:
             do {
-                try await connection.execute("ROLLBACK")
+                try await connection.executeCleanup("ROLLBACK")
                 release(connection, broken: false)
             } catch {
                 await connection.close()

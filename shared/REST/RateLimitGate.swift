@@ -54,8 +54,11 @@ struct RateLimitGate<Instant: InstantProtocol>: Sendable where Instant.Duration 
 func parseRetryAfter(_ value: String?) -> Duration? {
     guard let value else { return nil }
     let trimmed = value.trimmingCharacters(in: .whitespaces)
-    if let seconds = Int64(trimmed), seconds >= 0 { return .seconds(seconds) }
-    if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0, seconds < 1e9 { return .seconds(seconds) }
+    // Binance's longest ban is 3 days; a larger value is a broken header, not a reason to stop
+    // talking to the exchange until the process restarts.
+    let longest: Double = 3 * 86_400
+    if let seconds = Int64(trimmed), seconds >= 0 { return .seconds(min(Double(seconds), longest)) }
+    if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 { return .seconds(min(seconds, longest)) }
     return nil
 }
 

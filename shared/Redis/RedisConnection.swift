@@ -50,6 +50,7 @@ public final class RedisConnection: Sendable {
 
     /// - Parameter label: names the queue and tags log lines, e.g. `alphapulse.redis.pool.2`.
     public init(configuration: RedisConfiguration, label: String = "alphapulse.redis", logger: Logger = Logger(label: "alphapulse.redis")) {
+        _ = ignoreSIGPIPE
         self.configuration = configuration
         self.queue = BlockingQueue(label: label)
         var logger = logger
@@ -220,7 +221,7 @@ public final class RedisConnection: Sendable {
         if let early { return .failure(early) }
 
         let outcome = Result<T, RedisError> { () throws(RedisError) -> T in
-            let live = try connectIfNeeded(command: command, checkIdle: checkIdle)
+            let live = try connectIfNeeded(command: command, checkIdle: checkIdle, operation: id)
             try context.setTimeout(resolve(timeout), command: command)
             return try body(live)
         }
@@ -255,7 +256,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Connects and runs the handshake when there is no healthy context. Runs on the queue.
-    private func connectIfNeeded(command: String?, checkIdle: Bool) throws(RedisError) -> Live {
+    private func connectIfNeeded(command: String?, checkIdle: Bool, operation id: UInt64) throws(RedisError) -> Live {
         if let pointer = context.pointer {
             if pointer.pointee.err == 0 && (!checkIdle || !Self.isClosedWhileIdle(pointer.pointee.fd)) {
                 return Live(pointer: pointer, generation: context.generation)
@@ -265,7 +266,16 @@ public final class RedisConnection: Sendable {
         }
         let reconnecting = context.generation > 0
         let pointer = try context.connect(host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
-        io.withLock { $0.fd = pointer.pointee.fd }
+        // A cancel or close that arrived while connecting had no socket to shut down: honour it
+        // now, or a blocking command would wait forever behind it.
+        let abandoned = io.withLock { state -> Bool in
+            state.fd = pointer.pointee.fd
+            return state.closed || state.operations[id] == .cancelled
+        }
+        if abandoned {
+            dropContext()
+            throw RedisError(.cancelled, "cancelled while connecting", command: command)
+        }
         do {
             try context.setTimeout(configuration.commandTimeout, command: "AUTH")
             try handshake(pointer)
@@ -289,3 +299,10 @@ public final class RedisConnection: Sendable {
         context.free()
     }
 }
+
+/// hiredis writes with plain write(): a write to a socket the server reset (a Redis restart)
+/// or that a cancellation shut down would raise SIGPIPE and kill the process. Ignore it once
+/// per process; the write then fails with EPIPE, which hiredis reports as an I/O error.
+private let ignoreSIGPIPE: Void = {
+    _ = signal(SIGPIPE, SIG_IGN)
+}()

@@ -29,18 +29,22 @@ public struct MigrateCommand: AsyncParsableCommand {
             options: .init(minimumConnections: 0, maximumConnections: 1, acquireTimeout: .seconds(config.database.acquireTimeoutSeconds)),
             logger: logger
         )
-        defer { Task { await pool.close() } }
-        let migrator = try Schema.migrator()
-        if status {
-            let applied = Set(try await migrator.appliedVersions(pool))
-            for migration in migrator.migrations {
-                print("\(applied.contains(migration.version) ? "applied" : "pending") \(migration.version)_\(migration.name)")
+        do {
+            let migrator = try Schema.migrator()
+            if status {
+                let applied = Set(try await migrator.appliedVersions(pool))
+                for migration in migrator.migrations {
+                    print("\(applied.contains(migration.version) ? "applied" : "pending") \(migration.version)_\(migration.name)")
+                }
+            } else {
+                let applied = try await migrator.migrate(pool)
+                print(applied.isEmpty ? "schema is up to date" : "applied \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))")
             }
-        } else {
-            let applied = try await migrator.migrate(pool)
-            print(applied.isEmpty ? "schema is up to date" : "applied \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))")
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
         }
-        await pool.close()
     }
 }
 

@@ -68,13 +68,16 @@ public struct Heartbeat: Service {
         ]
         fields.append(contentsOf: stats)
         // One transaction, so a reader never sees the hash missing or half written.
-        _ = try await redis.pipeline(commands: [
+        let replies = try await redis.pipeline(commands: [
             ["MULTI"],
             ["DEL", RedisArgument(key)],
             ["HSET", RedisArgument(key)] + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] },
             ["PEXPIRE", RedisArgument(key), RedisArgument(Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))],
             ["EXEC"],
         ])
+        // An error inside the transaction (OOM, WRONGTYPE) comes back as a reply, not a throw.
+        for reply in replies { _ = try reply.checked() }
+        for reply in replies.last?.array ?? [] { _ = try reply.checked() }
     }
 
     static func iso(_ date: Date) -> String {

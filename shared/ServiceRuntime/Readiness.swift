@@ -40,23 +40,39 @@ public final class Readiness: Sendable {
         await evaluate(timeout: timeout).allSatisfy { $0.failure == nil }
     }
 
+    /// Runs one check, returning at the timeout even if the check ignores cancellation (a
+    /// connect in progress): the check is cancelled and left to finish on its own.
     private static func run(name: String, check: @escaping Check, timeout: Duration) async -> Result {
-        await withTaskGroup(of: Result?.self) { group in
-            group.addTask {
+        let outcome = Outcome()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+            let work = Task {
+                let result: Result
                 do {
                     try await check()
-                    return Result(name: name, failure: nil)
+                    result = Result(name: name, failure: nil)
                 } catch {
-                    return Result(name: name, failure: String(describing: error))
+                    result = Result(name: name, failure: String(describing: error))
+                }
+                if outcome.claim() { continuation.resume(returning: result) }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if outcome.claim() {
+                    work.cancel()
+                    continuation.resume(returning: Result(name: name, failure: "no answer within \(timeout)"))
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : Result(name: name, failure: "no answer within \(timeout)")
+        }
+    }
+
+    /// Lets exactly one of the check and its timer resume the continuation.
+    private final class Outcome: Sendable {
+        private let claimed = Mutex(false)
+        func claim() -> Bool {
+            claimed.withLock { value in
+                defer { value = true }
+                return !value
             }
-            let first = await group.next()!!
-            group.cancelAll()
-            return first
         }
     }
 }

@@ -53,6 +53,7 @@ public final class ServiceApp: Sendable {
             let applied = try await Schema.migrator().migrate(postgres)
             if !applied.isEmpty { logger.info("migrated", metadata: ["db.migrations": "\(applied.map(\.version))"]) }
         }
+        await postgres.warmUp()
         let readiness = Readiness()
         readiness.add("postgres") { try await postgres.query("SELECT 1") }
         readiness.add("redis") { _ = try await redis.ping() }
