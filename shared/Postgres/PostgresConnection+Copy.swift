@@ -84,19 +84,24 @@ extension PostgresConnection {
         let staging = "ap_bulk_" + String(hash, radix: 36)
         let columns = spec.columns.map(quote).joined(separator: ", ")
         let keys = spec.conflictColumns.map(quote).joined(separator: ", ")
-        var upsert = """
-            INSERT INTO \(quote(spec.table)) AS t (\(columns))
-            SELECT DISTINCT ON (\(keys)) \(columns) FROM \(quote(staging)) ORDER BY \(keys), ctid DESC
-            ON CONFLICT (\(keys)) DO
-            """
+        // Most batches repeat no key, so the rows go in unsorted; a batch that does repeat one
+        // makes PostgreSQL refuse (21000: "cannot affect row a second time") and is redone
+        // de-duplicated, keeping the last row of each key.
+        var conflict = " ON CONFLICT (\(keys)) DO"
         if spec.updateColumns.isEmpty {
-            upsert += " NOTHING"
+            conflict += " NOTHING"
         } else {
             let assignments = spec.updateColumns.map { "\(quote($0)) = EXCLUDED.\(quote($0))" }.joined(separator: ", ")
             let current = spec.updateColumns.map { "t.\(quote($0))" }.joined(separator: ", ")
             let incoming = spec.updateColumns.map { "EXCLUDED.\(quote($0))" }.joined(separator: ", ")
-            upsert += " UPDATE SET \(assignments) WHERE (\(current)) IS DISTINCT FROM (\(incoming))"
+            conflict += " UPDATE SET \(assignments) WHERE (\(current)) IS DISTINCT FROM (\(incoming))"
         }
+        let insert = "INSERT INTO \(quote(spec.table)) AS t (\(columns))"
+        let unsorted = "SAVEPOINT ap_bulk; \(insert) SELECT \(columns) FROM \(quote(staging))\(conflict)"
+        let deduplicated = """
+            \(insert) SELECT DISTINCT ON (\(keys)) \(columns) FROM \(quote(staging))
+            ORDER BY \(keys), ctid DESC\(conflict)
+            """
         let ownTransaction = await transactionState() == .idle
         let createStaging = """
             CREATE TEMP TABLE IF NOT EXISTS \(quote(staging)) ON COMMIT DELETE ROWS AS
@@ -107,7 +112,18 @@ extension PostgresConnection {
         do {
             try await execute(unsafeScript: ownTransaction ? "BEGIN; \(createStaging)" : "\(createStaging); TRUNCATE \(quote(staging))")
             try await copy(into: staging, columns: spec.columns, from: buffer)
-            let changed = try await execute(PostgresQuery(unsafeSQL: upsert))
+            let changed: Int
+            if spec.updateColumns.isEmpty {
+                // DO NOTHING never refuses a repeated key, so only the sorted form keeps the last row.
+                changed = try await execute(unsafeScript: deduplicated)
+            } else {
+                do {
+                    changed = try await execute(unsafeScript: unsorted)
+                } catch let error as PostgresError where error.sqlState == "21000" {
+                    // One script: the affected-row count is the de-duplicated insert's.
+                    changed = try await execute(unsafeScript: "ROLLBACK TO SAVEPOINT ap_bulk; \(deduplicated)")
+                }
+            }
             if ownTransaction { try await execute("COMMIT") }
             return changed
         } catch {
