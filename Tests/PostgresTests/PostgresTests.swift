@@ -151,11 +151,17 @@ import TestSupport
     }
 
     @Test func cancellingATaskCancelsItsStatement() async throws {
-        try await withSchema(options: .init(minimumConnections: 0, maximumConnections: 1)) { pool, _ in
+        try await withSchema(options: .init(minimumConnections: 0, maximumConnections: 1)) { pool, configuration in
             let clock = ContinuousClock()
             let started = clock.now
             let task = Task { try await pool.query("SELECT pg_sleep(30)") }
-            try await Task.sleep(for: .milliseconds(300))
+            // Cancel only once the statement is running on the server.
+            let observer = try await PostgresConnection.connect(configuration)
+            #expect(await waitUntil {
+                let rows = try? await observer.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(30)' AND pid <> pg_backend_pid()")
+                return (try? rows?.first?.decode(0, as: Int.self)) ?? 0 > 0
+            })
+            await observer.close()
             task.cancel()
             let error = await #expect(throws: PostgresError.self) { try await task.value }
             #expect(error?.code == .cancelled)

@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 
 extension RESTClient {
@@ -43,17 +44,18 @@ extension RESTClient {
         ///   names the failing field (coding path) and problem, with the start of the body in
         ///   ``RESTError/bodySnippet``.
         public func json<T: Decodable>(_ type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+            let detail: String
             do {
                 return try decoder.decode(T.self, from: Data(body))
             } catch let error as DecodingError {
-                throw RESTError(
-                    .decoding, request: request, status: status, bodySnippet: RESTError.snippet(of: body),
-                    detail: "\(T.self): " + Self.explain(error), attempts: attempts)
+                detail = "\(T.self): " + Self.explain(error)
             } catch {
-                throw RESTError(
-                    .decoding, request: request, status: status, bodySnippet: RESTError.snippet(of: body),
-                    detail: "\(T.self): \(error)", attempts: attempts)
+                detail = "\(T.self): \(error)"
             }
+            Counter(label: "alphapulse.http.errors", dimensions: [("code", "decoding")]).increment()
+            throw RESTError(
+                .decoding, request: request, status: status, bodySnippet: RESTError.snippet(of: body),
+                detail: detail, attempts: attempts)
         }
 
         private static func explain(_ error: DecodingError) -> String {

@@ -1,3 +1,4 @@
+import Metrics
 /// An error from the Redis client: a `code` to switch on, plus the native detail.
 ///
 /// `description` is short and safe to log: it holds the code, the command verb and the
@@ -104,7 +105,10 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, CustomDebugS
         RedisError(.server, "server replied with an error", command: command, serverMessage: message, file: file, line: line)
     }
 
+    /// A reply of the wrong shape; counted in `alphapulse.redis.errors`, as every error from
+    /// outside is.
     static func unexpected(_ value: RedisValue, expected: String, command: String?, file: String = #fileID, line: Int = #line) -> RedisError {
-        RedisError(.unexpectedReply, "expected \(expected), got \(value.kindName)", command: command, file: file, line: line)
+        Counter(label: "alphapulse.redis.errors", dimensions: [("code", "unexpectedReply")]).increment()
+        return RedisError(.unexpectedReply, "expected \(expected), got \(value.kindName)", command: command, file: file, line: line)
     }
 }
