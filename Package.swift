@@ -14,14 +14,18 @@ let package = Package(
         .executable(name: "alphapulse-gateway", targets: ["alphapulse-gateway"]),
         .executable(name: "alphapulse-replay", targets: ["alphapulse-replay"]),
         .executable(name: "alphapulse-bench", targets: ["alphapulse-bench"]),
+        .executable(name: "alphapulse-replay-bench", targets: ["alphapulse-replay-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -29,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "shared/CLibPQ", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", path: "shared/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCurl", path: "shared/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", path: "shared/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Shared modules
         .target(name: "Threads", path: "shared/Threads"),
@@ -96,7 +101,20 @@ let package = Package(
         .executableTarget(name: "alphapulse-inference", dependencies: ["Inference"], path: "services/inference/main"),
         .target(name: "Gateway", dependencies: ["ServiceRuntime"], path: "services/gateway/Gateway"),
         .executableTarget(name: "alphapulse-gateway", dependencies: ["Gateway"], path: "services/gateway/main"),
-        .target(name: "Replay", dependencies: ["ServiceRuntime"], path: "services/replay/Replay"),
+        .target(
+            name: "Replay",
+            dependencies: [
+                "ServiceRuntime", "Core", "CZlib",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            path: "services/replay/Replay",
+            // The replay's data path (archive parsing, aggregation, synthetic markets) is hot even in
+            // tests: unoptimized it takes seconds per load and starves the parallel test run.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .executableTarget(name: "alphapulse-replay", dependencies: ["Replay"], path: "services/replay/main"),
 
         // Benchmarks (run by `deploy/alphapulse bench`, never by the tests).
@@ -107,6 +125,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/alphapulse-bench"
+        ),
+
+        .executableTarget(
+            name: "alphapulse-replay-bench",
+            dependencies: [
+                "REST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            path: "benchmarks/replay-bench"
         ),
 
         // Tests
@@ -121,6 +149,17 @@ let package = Package(
             name: "RESTTests",
             dependencies: ["REST", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/RESTTests"
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "Replay", "REST", "TestSupport",
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            path: "Tests/ReplayTests",
+            // These tests check whole months of real klines field by field; unoptimized, that
+            // CPU work starves the rest of the parallel run.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .testTarget(
             name: "RuntimeTests",

@@ -33,9 +33,9 @@ import Testing
         let key = TestEnvironment.uniqueName("leaseexpiry") + ":lease"
         try await withClient { redis in
             // Long enough that the refusal below cannot race the expiry on a loaded machine.
-            let first = try #require(try await redis.acquireLease(key, ttl: .milliseconds(1_500)))
+            let first = try #require(try await redis.acquireLease(key, ttl: .seconds(5)))
             #expect(try await redis.acquireLease(key, ttl: .seconds(10), token: "contender") == nil)
-            let takenOver = await waitUntil(timeout: .seconds(10)) {
+            let takenOver = await waitUntil(timeout: .seconds(20)) {
                 (try? await redis.acquireLease(key, ttl: .seconds(10), token: "successor")) != nil
             }
             #expect(takenOver)

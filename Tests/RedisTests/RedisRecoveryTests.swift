@@ -44,7 +44,9 @@ import Testing
         let elapsed = started.duration(to: clock.now)
         #expect(error?.code == .connectionFailed)
         #expect(error?.hiredisMessage?.isEmpty == false)
-        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(5))
+        // It gives up after the reconnect timeout, not at once and not never (generous upper
+        // bound: the machine running the tests may be loaded).
+        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(30))
         await redis.close()
     }
 

@@ -12,8 +12,9 @@ line per event to $FAKE_LOG:  <epoch seconds> <event> <name> <pid> [detail]
                          FAKE_READY_DELAY seconds (never for names in FAKE_NEVER_READY);
                          event "ready" when /readyz first answers 200; "env" events with the
                          Binance URLs it was given; on SIGTERM/SIGINT event "stop" and exit 0
-  --help                 (replay) exit 0
-  --port P --futures D   (replay) like serve, readiness on /api/v3/ping
+  serve --help           (replay) exit 0
+  serve --port P --futures D [OPTIONS]
+                         (replay) like serve, readiness on /api/v3/ping
 """
 
 import http.server
@@ -93,11 +94,12 @@ def serve(port, ready_path):
 
 def main(args):
     if NAME == "replay":
-        if args == ["--help"]:
+        if args == ["serve", "--help"]:
             return 0
-        if len(args) == 4 and args[0] == "--port" and args[2] == "--futures":
-            serve(int(args[1]), "/api/v3/ping")
-        print(f"usage: alphapulse-replay --port P --futures DIR (got {args})", file=sys.stderr)
+        if len(args) >= 5 and args[:2] == ["serve", "--port"] and args[3] == "--futures":
+            record("replay-args", " ".join(args[4:]))
+            serve(int(args[2]), "/api/v3/ping")
+        print(f"usage: alphapulse-replay serve --port P --futures DIR [OPTIONS] (got {args})", file=sys.stderr)
         return 64
     if args == ["serve", "--help"]:
         return 1 if listed("FAKE_NO_SERVE") else 0

@@ -47,14 +47,21 @@ service_bootable() {
 
 replay_available() {
     local bin="$BIN_DIR/alphapulse-replay"
-    [[ -x $bin ]] && timeout 30 "$bin" --help >/dev/null 2>&1 </dev/null
+    [[ -x $bin ]] && timeout 30 "$bin" serve --help >/dev/null 2>&1 </dev/null
 }
 
 # Launches process $1 in the background, logging to $LOGS/$1.log.
 sup_start() {
     local name=$1 log="$LOGS/$1.log" pid
     local -a cmd=("$BIN_DIR/alphapulse-$name" serve)
-    [[ $name == replay ]] && cmd=("$BIN_DIR/alphapulse-replay" --port "$REPLAY_PORT" --futures "$ROOT/deploy/replay-data/futures")
+    if [[ $name == replay ]]; then
+        # The bundled real futures data, plus synthetic spot markets (no real spot archive is
+        # bundled); ALPHAPULSE_REPLAY_ARGS adds options, e.g. "--speed 60".
+        local -a extra=()
+        read -r -a extra <<<"${ALPHAPULSE_REPLAY_ARGS:-}"
+        cmd=("$BIN_DIR/alphapulse-replay" serve --port "$REPLAY_PORT" --futures "$ROOT/deploy/replay-data/futures"
+            --start 2026-02-02T00:00:00Z --synthetic-spot 60 --seed 1 "${extra[@]}")
+    fi
     printf '\n==== %(%F %T)T starting %s ====\n' -1 "${cmd[*]}" >>"$log"
     "${cmd[@]}" >>"$log" 2>&1 </dev/null &
     pid=$!
