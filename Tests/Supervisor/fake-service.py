@@ -5,14 +5,14 @@ Installed (as a copy) under the names alphapulse-<service> and alphapulse-replay
 temporary ALPHAPULSE_BIN_DIR. It takes its service name from its file name and appends one
 line per event to $FAKE_LOG:  <epoch seconds> <event> <name> <pid> [detail]
 
-  serve --help           exit 0 (exit 1 when the name is listed in FAKE_NO_SERVE)
+  serve --help           exit 0 always, as ArgumentParser does (the root's --help wins)
   migrate                event "migrate", detail = ALPHAPULSE_DATABASE_URL
   config                 exit 0
   serve                  event "start"; serve /healthz at once and /readyz (200) after
                          FAKE_READY_DELAY seconds (never for names in FAKE_NEVER_READY);
                          event "ready" when /readyz first answers 200; "env" events with the
                          Binance URLs it was given; on SIGTERM/SIGINT event "stop" and exit 0
-  serve --help           (replay) exit 0
+  --help                 lists the subcommands (serve only without FAKE_NO_SERVE)
   serve --port P --futures D [OPTIONS]
                          (replay) like serve, readiness on /api/v3/ping
 """
@@ -93,16 +93,17 @@ def serve(port, ready_path):
 
 
 def main(args):
+    if args in (["--help"], ["serve", "--help"]):
+        # Lists its subcommands as ArgumentParser does; `serve` only when it has a serve mode.
+        serve_line = "" if NAME != "replay" and listed("FAKE_NO_SERVE") else "  serve" + (" (default)" if NAME == "replay" else "") + "\n"
+        print(f"USAGE: alphapulse-{NAME} <subcommand>\n\nSUBCOMMANDS:\n{serve_line}  migrate\n  config\n")
+        return 0
     if NAME == "replay":
-        if args == ["serve", "--help"]:
-            return 0
         if len(args) >= 5 and args[:2] == ["serve", "--port"] and args[3] == "--futures":
             record("replay-args", " ".join(args[4:]))
             serve(int(args[2]), "/api/v3/ping")
         print(f"usage: alphapulse-replay serve --port P --futures DIR [OPTIONS] (got {args})", file=sys.stderr)
         return 64
-    if args == ["serve", "--help"]:
-        return 1 if listed("FAKE_NO_SERVE") else 0
     if args == ["migrate"]:
         record("migrate", os.environ.get("ALPHAPULSE_DATABASE_URL", "-"))
         return 0

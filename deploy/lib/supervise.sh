@@ -39,16 +39,16 @@ proc_ready_path() {
     if [[ $1 == replay ]]; then printf '/api/v3/ping'; else printf '/readyz'; fi
 }
 
-# True when service $1 can be booted: its binary exists and has a serve mode.
-service_bootable() {
-    local bin="$BIN_DIR/alphapulse-$1"
-    [[ -x $bin ]] && timeout 30 "$bin" serve --help >/dev/null 2>&1 </dev/null
+# True when binary $1 lists a `serve` subcommand in its --help. (`X serve --help` is no test:
+# ArgumentParser answers the root's --help with exit 0 even when `serve` does not exist.)
+has_serve_mode() {
+    [[ -x $1 ]] && timeout 30 "$1" --help 2>/dev/null </dev/null | grep -qE '^[[:space:]]+serve([[:space:]]|$)'
 }
 
-replay_available() {
-    local bin="$BIN_DIR/alphapulse-replay"
-    [[ -x $bin ]] && timeout 30 "$bin" serve --help >/dev/null 2>&1 </dev/null
-}
+# True when service $1 can be booted: its binary exists and has a serve mode.
+service_bootable() { has_serve_mode "$BIN_DIR/alphapulse-$1"; }
+
+replay_available() { has_serve_mode "$BIN_DIR/alphapulse-replay"; }
 
 # Launches process $1 in the background, logging to $LOGS/$1.log.
 sup_start() {
@@ -181,7 +181,9 @@ cmd_supervise() {
         fi
     done
     if ((${#SUP_PROCS[@]} == replay)); then
-        sup_boot_failed "no service is built yet (looked in $BIN_DIR)"
+        # Live mode has nothing to run; replay mode still serves Binance-compatible data.
+        ((replay)) || sup_boot_failed "no service is built yet (looked in $BIN_DIR)"
+        sup_log "no AlphaPulse service is built yet: only the replay server runs"
     fi
     put_state order "${SUP_PROCS[*]}"
 
