@@ -43,6 +43,9 @@ import WSClient
         let start: Int64 = 1_769_907_600_000  // 2026-02-01 01:00 UTC
         let closed = try await Self.withServer(start: start, speed: 600) { port, _ in
             let frames = Mutex<[[String: String]]>([])
+            // Bounded: a server that stopped sending, or never completed the close, fails the test
+            // instead of hanging the run.
+            let client = Task {
             try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/market/ws/algousdt@kline_1m", logger: Logger(label: "ws.test")) { inbound, outbound, _ in
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
@@ -59,6 +62,13 @@ import WSClient
                     }
                 }
             }
+            }
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(30))
+                client.cancel()
+            }
+            _ = try? await client.value
+            watchdog.cancel()
             let klines = frames.withLock { $0 }
             let http = RESTClient(configuration: .init(maxRetries: 0))
             var matched: [(ws: [String: String], rest: [String])] = []

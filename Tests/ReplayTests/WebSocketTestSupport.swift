@@ -73,36 +73,55 @@ struct Received: Sendable {
     var close: WebSocketCloseFrame?
 }
 
+/// Text messages a test client has received so far.
+final class MessageBox: Sendable {
+    private let messages = Mutex<[String]>([])
+    func append(_ text: String) { messages.withLock { $0.append(text) } }
+    var all: [String] { messages.withLock { $0 } }
+}
+
 /// Connects with WSClient, sends `send`, collects text messages for `seconds` (or until the server
-/// closes) and returns them.
+/// closes) and returns them. The whole exchange, close handshake included, must end within
+/// `seconds + 15`: otherwise the test records an issue instead of hanging the run.
 func collect(_ url: String, seconds: Double, send: [String] = [], sendSpacing: Double = 0.25, onMessage: @escaping @Sendable (String) -> Void = { _ in })
     async throws -> Received
 {
-    let box = Mutex<[String]>([])
+    let box = MessageBox()
     var logger = Logger(label: "ws-test-client")
     logger.logLevel = .warning
-    let close = try await WebSocketClient.connect(
-        url: url, configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 20), logger: logger
-    ) { inbound, outbound, _ in
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for request in send {
-                    try await outbound.write(.text(request))
-                    try await Task.sleep(for: .milliseconds(Int64(sendSpacing * 1000)))
+    let client = Task {
+        try await WebSocketClient.connect(
+            url: url, configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 20), logger: logger
+        ) { inbound, outbound, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for request in send {
+                        try await outbound.write(.text(request))
+                        try await Task.sleep(for: .milliseconds(Int64(sendSpacing * 1000)))
+                    }
+                    try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                    try await outbound.close(.normalClosure, reason: nil)
                 }
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-            for try await message in inbound.messages(maxSize: 1 << 20) {
-                if case .text(let text) = message {
-                    box.withLock { $0.append(text) }
-                    onMessage(text)
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message {
+                        box.append(text)
+                        onMessage(text)
+                    }
                 }
+                group.cancelAll()
             }
-            group.cancelAll()
         }
     }
-    return Received(messages: box.withLock { $0 }, close: close)
+    let watchdog = Task {
+        try await Task.sleep(for: .milliseconds(Int64((seconds + 15) * 1000)))
+        client.cancel()
+    }
+    defer { watchdog.cancel() }
+    let close = try await client.value
+    if watchdog.isCancelled == false, client.isCancelled {
+        Issue.record("the WebSocket exchange with \(url) did not end within \(seconds + 15) s (close handshake never completed)")
+    }
+    return Received(messages: box.all, close: close)
 }
 
 func jsonObject(_ text: String) -> [String: Any]? {

@@ -47,12 +47,29 @@ public final class StreamHub: Sendable {
         )
         await connection.installFrameObserver(outbound: outbound, logger: state.logger)
         let environment = StreamConnection.Environment(data: state.data(market), clock: state.clock, hub: self, logger: state.logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await connection.sendLoop(outbound: outbound, environment: environment) }
-            group.addTask { await connection.readLoop(inbound: inbound, outbound: outbound, environment: environment) }
-            await group.next()
-            group.cancelAll()
+        // The two loops run unstructured: when one ends (the client closed, or the server closes
+        // the connection), the other is cancelled and given a moment — but the handler returns
+        // regardless, so the close handshake completes even if a write is parked on backpressure.
+        let finished = AsyncStream<Void>.makeStream()
+        let sender = Task {
+            await connection.sendLoop(outbound: outbound, environment: environment)
+            finished.continuation.yield()
         }
+        let reader = Task {
+            await connection.readLoop(inbound: inbound, outbound: outbound, environment: environment)
+            finished.continuation.yield()
+        }
+        var ended = finished.stream.makeAsyncIterator()
+        await ended.next()
+        sender.cancel()
+        reader.cancel()
+        let grace = Task {
+            try? await Task.sleep(for: .seconds(2))
+            finished.continuation.yield()
+        }
+        await ended.next()
+        grace.cancel()
+        finished.continuation.finish()
         state.logger.debug("WebSocket connection closed", metadata: ["ws.connection": "\(connection.id)", "ws.frames": "\(connection.framesSent)"])
     }
 
