@@ -46,22 +46,22 @@ import WSClient
             // Bounded: a server that stopped sending, or never completed the close, fails the test
             // instead of hanging the run.
             let client = Task {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/market/ws/algousdt@kline_1m", logger: Logger(label: "ws.test")) { inbound, outbound, _ in
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    guard case .text(let text) = message,
-                          let event = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                          let kline = event["k"] as? [String: Any]
-                    else { continue }
-                    if kline["x"] as? Bool == true {
-                        let fields = kline.mapValues { "\($0)" }
-                        let count = frames.withLock { $0.append(fields); return $0.count }
-                        if count == 5 {
-                            try await outbound.close(.normalClosure, reason: nil)
-                            return
+                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/market/ws/algousdt@kline_1m", logger: Logger(label: "ws.test")) { inbound, outbound, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message,
+                              let event = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                              let kline = event["k"] as? [String: Any]
+                        else { continue }
+                        if kline["x"] as? Bool == true {
+                            let fields = kline.mapValues { "\($0)" }
+                            let count = frames.withLock { $0.append(fields); return $0.count }
+                            if count == 5 {
+                                try await outbound.close(.normalClosure, reason: nil)
+                                return
+                            }
                         }
                     }
                 }
-            }
             }
             let watchdog = Task {
                 try await Task.sleep(for: .seconds(30))
