@@ -42,7 +42,12 @@ proc_ready_path() {
 # True when binary $1 lists a `serve` subcommand in its --help. (`X serve --help` is no test:
 # ArgumentParser answers the root's --help with exit 0 even when `serve` does not exist.)
 has_serve_mode() {
-    [[ -x $1 ]] && timeout 30 "$1" --help 2>/dev/null </dev/null | grep -qE '^[[:space:]]+serve([[:space:]]|$)'
+    local help
+    [[ -x $1 ]] || return 1
+    # Captured first: `… | grep -q` under pipefail fails at random when grep exits before the
+    # writer has finished (the writer dies of SIGPIPE).
+    help=$(timeout 30 "$1" --help 2>/dev/null </dev/null) || return 1
+    grep -qE '^[[:space:]]+serve([[:space:]]|$)' <<<"$help"
 }
 
 # True when service $1 can be booted: its binary exists and has a serve mode.
