@@ -328,10 +328,39 @@ extension RESTRoutesTests {
         }
     }
 
+    @Test func bodyFaultsDamageSuccessfulAnswers() async throws {
+        try await withRESTServer { base, _ in
+            let whole = try await Self.client().get(base + "/fapi/v1/ticker/24hr").text
+            let count = try #require(try JSONSerialization.jsonObject(with: Data(whole.utf8)) as? [Any]).count
+            #expect(count > 3)
+
+            let set = try await Self.control(base + "/_replay/rest-fault", #"{"body":"truncated","seconds":10}"#)
+            #expect(set.contains("\"fault\":\"body\"") && set.contains("\"body\":\"truncated\""))
+            let truncated = try await Self.client().get(base + "/fapi/v1/ticker/24hr")
+            #expect(truncated.status == 200)
+            #expect(truncated.text == String(whole.prefix(whole.count / 2)))
+            #expect((try? JSONSerialization.jsonObject(with: Data(truncated.body))) == nil)
+
+            _ = try await Self.control(base + "/_replay/rest-fault", #"{"body":"malformed","seconds":10}"#)
+            let malformed = try await Self.client().get(base + "/fapi/v1/exchangeInfo")
+            #expect(malformed.status == 200 && malformed.text.hasPrefix("<html>"))
+
+            _ = try await Self.control(base + "/_replay/rest-fault", #"{"body":"short","seconds":10}"#)
+            let short = try await Self.client().get(base + "/fapi/v1/ticker/24hr").text
+            #expect(try #require(try JSONSerialization.jsonObject(with: Data(short.utf8)) as? [Any]).count == 3)
+            // Objects pass unchanged.
+            #expect(try await Self.client().get(base + "/fapi/v1/time").text == "{\"serverTime\":\(Self.now)}")
+
+            _ = try await Self.control(base + "/_replay/rest-fault/clear", "")
+            #expect(try await Self.client().get(base + "/fapi/v1/ticker/24hr").text == whole)
+        }
+    }
+
     @Test func badControlBodiesAreRejected() async throws {
         try await withRESTServer { base, _ in
             for body in ["", "{}", #"{"status":200,"seconds":1}"#, #"{"status":503}"#, #"{"status":503,"seconds":-1}"#,
-                         #"{"status":503,"timeout":true,"seconds":1}"#] {
+                         #"{"status":503,"timeout":true,"seconds":1}"#, #"{"body":"garbled","seconds":1}"#,
+                         #"{"body":"short","status":503,"seconds":1}"#] {
                 let error = try await Self.failure(base + "/_replay/rest-fault", method: .post, body: body)
                 #expect(error.status == 400, "\(body)")
             }

@@ -96,6 +96,24 @@ extension Response {
         fields[.contentType] = "application/json;charset=UTF-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body.text)))
     }
+
+    /// A 200 answer whose body a `body` REST fault damaged.
+    static func damaged(_ body: BinanceJSON, _ damage: RESTFaults.BodyFault, headers: HTTPFields) -> Response {
+        switch damage {
+        case .truncated:
+            let text = body.text
+            var fields = headers
+            fields[.contentType] = "application/json;charset=UTF-8"
+            return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(string: String(text.prefix(text.count / 2)))))
+        case .malformed:
+            var fields = headers
+            fields[.contentType] = "text/html"
+            return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(string: "<html><body>502 Bad Gateway</body></html>")))
+        case .short:
+            guard case .array(let items) = body else { return binanceJSON(body, headers: headers) }
+            return binanceJSON(.array(Array(items.prefix(3))), headers: headers)
+        }
+    }
 }
 
 /// Decimal text arithmetic for fields Binance shows that the data does not carry directly.

@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// REST fault injection: for a while, every Binance REST path answers an error status or hangs
-/// without answering. Set through the control API (`POST /_replay/rest-fault`, which also logs
+/// REST fault injection: for a while, every Binance REST path answers an error status, hangs
+/// without answering, or answers 200 with a damaged body. Set through the control API (`POST /_replay/rest-fault`, which also logs
 /// and counts the fault) or directly by tests; durations are real time.
 public final class RESTFaults: Sendable {
     /// An active fault.
@@ -11,6 +11,18 @@ public final class RESTFaults: Sendable {
         case status(Int)
         /// Do not answer until the fault ends (or is cleared).
         case timeout
+        /// Answer 200 with a damaged body.
+        case body(BodyFault)
+    }
+
+    /// How a `body` fault damages a successful answer.
+    public enum BodyFault: String, Sendable, Equatable, CaseIterable {
+        /// The JSON cut off halfway, as a dropped connection behind a proxy leaves it.
+        case truncated
+        /// Not JSON at all (an HTML error page, as a CDN sends).
+        case malformed
+        /// A top-level array cut to its first 3 elements (a list suspiciously short).
+        case short
     }
 
     private struct Active {
@@ -31,6 +43,11 @@ public final class RESTFaults: Sendable {
     /// Makes every Binance REST path hang without answering for `seconds`.
     public func hang(for seconds: Double) {
         set(.timeout, seconds: seconds)
+    }
+
+    /// Makes every Binance REST path answer 200 with a body damaged by `fault` for `seconds`.
+    public func damageBodies(_ fault: BodyFault, for seconds: Double) {
+        set(.body(fault), seconds: seconds)
     }
 
     /// Ends any fault at once; hanging requests are then answered normally.

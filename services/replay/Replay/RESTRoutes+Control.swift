@@ -7,13 +7,15 @@ extension RESTRoutes {
     /// The REST side of the control API:
     /// - `POST /_replay/rest-fault` `{"status":503,"seconds":10}`: every Binance REST path
     ///   answers that status (with a Binance-style body) for that long;
-    ///   `{"timeout":true,"seconds":5}`: they hang without answering for that long.
+    ///   `{"timeout":true,"seconds":5}`: they hang without answering for that long;
+    ///   `{"body":"truncated"|"malformed"|"short","seconds":5}`: they answer 200 with a body cut
+    ///   in half, an HTML page, or a top-level array cut to 3 elements.
     /// - `POST /_replay/rest-fault/clear`: ends the fault (hanging requests are answered).
     /// - `POST /_replay/reset-weights`: forgets every request-weight count, 429 and ban.
     /// - `GET /_replay/status`: replay time, speed, markets and symbol counts, the REST fault.
     ///
     /// Faults are logged and counted in `alphapulse.replay.faults` (dimension `kind`:
-    /// `rest-status` or `rest-timeout`, as the WebSocket faults name theirs).
+    /// `rest-status`, `rest-timeout` or `rest-body`, as the WebSocket faults name theirs).
     static func registerControl<Context: RequestContext>(on router: Router<Context>, server: Server) {
         router.post("/_replay/rest-fault") { request, _ -> Response in
             let fault: FaultRequest
@@ -21,24 +23,32 @@ extension RESTRoutes {
                 let body = try await request.body.collect(upTo: 64 * 1024)
                 fault = try JSONDecoder().decode(FaultRequest.self, from: Data(body.readableBytesView))
             } catch {
-                return controlError("body must be JSON: {\"status\":503,\"seconds\":10} or {\"timeout\":true,\"seconds\":5}")
+                return controlError(
+                    "body must be JSON: {\"status\":503,\"seconds\":10}, {\"timeout\":true,\"seconds\":5} or {\"body\":\"truncated\",\"seconds\":5}")
             }
             guard fault.seconds.isFinite, fault.seconds > 0, fault.seconds <= 86_400 else {
                 return controlError("seconds must be in (0, 86400]")
             }
             let kind: String
             var metadata: Logger.Metadata = ["fault.seconds": "\(fault.seconds)"]
-            switch (fault.status, fault.timeout ?? false) {
-            case (let status?, false):
+            switch (fault.status, fault.timeout ?? false, fault.body) {
+            case (nil, false, let body?):
+                guard let damage = RESTFaults.BodyFault(rawValue: body) else {
+                    return controlError("body must be one of \(RESTFaults.BodyFault.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                server.faults.damageBodies(damage, for: fault.seconds)
+                kind = "rest-body"
+                metadata["fault.body"] = "\(body)"
+            case (let status?, false, nil):
                 guard (400...599).contains(status) else { return controlError("status must be in 400...599") }
                 server.faults.failWithStatus(status, for: fault.seconds)
                 kind = "rest-status"
                 metadata["http.status"] = "\(status)"
-            case (nil, true):
+            case (nil, true, nil):
                 server.faults.hang(for: fault.seconds)
                 kind = "rest-timeout"
             default:
-                return controlError("give either status or \"timeout\":true")
+                return controlError("give exactly one of status, \"timeout\":true or body")
             }
             metadata["fault.kind"] = "\(kind)"
             Counter(label: "alphapulse.replay.faults", dimensions: [("kind", kind)]).increment()
@@ -83,11 +93,12 @@ extension RESTRoutes {
     struct FaultRequest: Decodable {
         var status: Int?
         var timeout: Bool?
+        var body: String?
         var seconds: Double
     }
 
     /// The fault in force: `{"fault":"status","status":503,"remainingSeconds":9.9}`,
-    /// `{"fault":"timeout",…}` or `{"fault":null}`.
+    /// `{"fault":"timeout",…}`, `{"fault":"body","body":"short",…}` or `{"fault":null}`.
     static func faultStatus(_ faults: RESTFaults) -> BinanceJSON {
         switch faults.current {
         case .status(let status):
@@ -96,6 +107,10 @@ extension RESTRoutes {
             ])
         case .timeout:
             return .object([("fault", .string("timeout")), ("remainingSeconds", .double(faults.remainingSeconds))])
+        case .body(let damage):
+            return .object([
+                ("fault", .string("body")), ("body", .string(damage.rawValue)), ("remainingSeconds", .double(faults.remainingSeconds)),
+            ])
         case nil:
             return .object([("fault", .null)])
         }

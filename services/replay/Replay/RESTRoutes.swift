@@ -93,7 +93,7 @@ public enum RESTRoutes {
                     return BinanceError.serverFault(status: status).response()
                 case .timeout:
                     await server.faults.waitWhileHanging()
-                case nil:
+                case .body, nil:
                     break
                 }
                 let query = BinanceQuery(request.uri.queryParameters)
@@ -118,6 +118,9 @@ public enum RESTRoutes {
                 }
                 do throws(BinanceError) {
                     let json = try body(query, data, server.state.clock.nowMillis())
+                    if case .body(let damage) = server.faults.current {
+                        return .damaged(json, damage, headers: headers)
+                    }
                     return .binanceJSON(json, headers: headers)
                 } catch {
                     return error.response(headers: headers)
