@@ -32,6 +32,11 @@ public struct AlphaPulseConfig: Sendable {
         /// UTC hour and minute of the daily refresh.
         public var refreshAt: (hour: Int, minute: Int)
         public var refreshIntervalHours: Double
+        /// Spot base assets never tracked (stablecoins, fiat), upper case.
+        public var excludedBases: Set<String>
+        public var retryMinSeconds: Double
+        public var retryMaxSeconds: Double
+        public var leaseTTLSeconds: Double
     }
 
     public struct Candles: Sendable {
@@ -93,8 +98,18 @@ public struct AlphaPulseConfig: Sendable {
             futures: resolved.int("symbols.futures"),
             spot: resolved.int("symbols.spot"),
             refreshAt: (refresh[0], refresh[1]),
-            refreshIntervalHours: resolved.double("symbols.refresh_interval_hours")
+            refreshIntervalHours: resolved.double("symbols.refresh_interval_hours"),
+            excludedBases: Set(resolved.list("symbols.excluded_bases").map { $0.filter { !$0.isWhitespace }.uppercased() }),
+            retryMinSeconds: resolved.double("symbols.retry_min_seconds"),
+            retryMaxSeconds: resolved.double("symbols.retry_max_seconds"),
+            leaseTTLSeconds: resolved.double("symbols.lease_ttl_seconds")
         )
+        guard symbols.retryMinSeconds <= symbols.retryMaxSeconds else {
+            throw ConfigError(
+                key: "symbols.retry_min_seconds", origin: resolved.entries["symbols.retry_min_seconds"]?.origin,
+                message: "retry_min_seconds (\(symbols.retryMinSeconds)) is larger than symbols.retry_max_seconds (\(symbols.retryMaxSeconds))"
+            )
+        }
         var derived: [CandleInterval] = []
         for name in resolved.list("candles.derived_intervals") {
             guard let interval = CandleInterval(rawValue: name), interval != .oneMinute else {

@@ -18,8 +18,12 @@ public enum HealthServer {
         router.get("readyz") { _, _ -> Response in
             let results = await readiness.evaluate()
             let failures = results.filter { $0.failure != nil }
-            var body: [String: String] = ["status": failures.isEmpty ? "ready" : "not ready", "service": service]
+            let degraded = readiness.degraded
+            var body: [String: String] = [
+                "status": !failures.isEmpty ? "not ready" : degraded.isEmpty ? "ready" : "degraded", "service": service,
+            ]
             for result in results { body["check." + result.name] = result.failure ?? "ok" }
+            for part in degraded { body["degraded." + part.name] = part.reason }
             return Self.json(failures.isEmpty ? .ok : .serviceUnavailable, body)
         }
         router.get("metrics") { _, _ -> Response in

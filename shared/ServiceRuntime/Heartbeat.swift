@@ -9,8 +9,8 @@ import ServiceLifecycle
 /// graceful shutdown.
 ///
 /// Fields: `service`, `instance`, `status` (`ready`, `degraded` or `stopping`), `pid`, `host`,
-/// `started_at` and `updated_at` (ISO 8601), `checks` (failed readiness checks), then the
-/// service's own stats.
+/// `started_at` and `updated_at` (ISO 8601), `checks` (failed readiness checks), `degraded`
+/// (what the service reports degraded, and why), then the service's own stats.
 public struct Heartbeat: Service {
     public typealias Stats = @Sendable () async -> [(String, String)]
 
@@ -46,7 +46,10 @@ public struct Heartbeat: Service {
             let results = await readiness.evaluate()
             let failed = results.filter { $0.failure != nil }.map(\.name)
             do {
-                try await write(status: failed.isEmpty ? "ready" : "degraded", startedAt: startedAt, failedChecks: failed, stats: await stats())
+                let degraded = readiness.degraded
+                try await write(
+                    status: failed.isEmpty && degraded.isEmpty ? "ready" : "degraded", startedAt: startedAt, failedChecks: failed,
+                    stats: [("degraded", degraded.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))] + (await stats()))
             } catch {
                 failures.increment()
                 logger.warning("heartbeat not written", metadata: ["heartbeat.key": "\(key)", "error": "\(error)"])

@@ -12,8 +12,21 @@ public final class Readiness: Sendable {
     }
 
     private let checks = Mutex<[(String, Check)]>([])
+    private let degradedReasons = Mutex<[String: String]>([:])
 
     public init() {}
+
+    /// Marks a part of the service as degraded (working, but not as it should: a failing
+    /// upstream, a retry loop) or, with `nil`, as healthy again. A degraded service stays
+    /// ready; its heartbeat and `/readyz` say `degraded` and why.
+    public func setDegraded(_ name: String, _ reason: String?) {
+        degradedReasons.withLock { $0[name] = reason }
+    }
+
+    /// What is degraded now, by name.
+    public var degraded: [(name: String, reason: String)] {
+        degradedReasons.withLock { $0 }.sorted { $0.key < $1.key }.map { (name: $0.key, reason: $0.value) }
+    }
 
     /// Adds a check; it passes when it returns and fails when it throws or times out.
     public func add(_ name: String, _ check: @escaping Check) {

@@ -113,6 +113,11 @@ public final class ServiceApp: Sendable {
         await groupBox.get()?.triggerGracefulShutdown()
     }
 
+    /// Closes the stores without running: for one-shot commands that use the context only.
+    public func close() async {
+        await closeStores()
+    }
+
     private func closeStores() async {
         await context.postgres.close()
         await context.redis.close()
