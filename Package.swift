@@ -91,7 +91,17 @@ let package = Package(
         ),
 
         // Services: a library with the logic, a thin executable.
-        .target(name: "Symbols", dependencies: ["ServiceRuntime"], path: "services/symbols/Symbols"),
+        .target(
+            name: "Symbols",
+            dependencies: [
+                "ServiceRuntime", "Core", "Postgres", "Redis", "REST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "services/symbols/Symbols"
+        ),
         .executableTarget(name: "alphapulse-symbols", dependencies: ["Symbols"], path: "services/symbols/main"),
         .target(name: "Ingest", dependencies: ["ServiceRuntime"], path: "services/ingest/Ingest"),
         .executableTarget(name: "alphapulse-ingest", dependencies: ["Ingest"], path: "services/ingest/main"),
@@ -160,6 +170,11 @@ let package = Package(
             // These tests check whole months of real klines field by field; unoptimized, that
             // CPU work starves the rest of the parallel run.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(
+            name: "SymbolsTests",
+            dependencies: ["Symbols", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
+            path: "Tests/SymbolsTests"
         ),
         .testTarget(
             name: "RuntimeTests",
