@@ -44,6 +44,29 @@ public struct AlphaPulseConfig: Sendable {
         public var derived: [CandleInterval]
     }
 
+    /// How head votes become signals (`consensus.*`, `signals.*`).
+    public struct Signals: Sendable {
+        public var probabilityFloor: Double
+        public var confidenceFloor: Double
+        public var minHeads: Int
+        /// Weight per head name (`technical`, `rule_based`, …); unlisted heads weigh 1.
+        public var weights: [String: Double]
+        public var stopATRMultiple: Double
+        public var atrInterval: CandleInterval
+        public var atrPeriod: Int
+        public var target1R: Double
+        public var target2R: Double
+        /// `target1` or `target2`.
+        public var winAt: String
+        public var expiryMinutes: Double
+        public var cooldownMinutes: Double
+    }
+
+    /// The nine heads' stable names, as configuration and JSON spell them.
+    public static let headNames = [
+        "technical", "sentiment", "volume", "rule_based", "ict", "wyckoff", "harmonic", "market_structure", "crypto_metrics",
+    ]
+
     public struct Runtime: Sendable {
         public var logLevel: String
         public var logFormat: String
@@ -64,6 +87,7 @@ public struct AlphaPulseConfig: Sendable {
     public var candles: Candles
     public var analysisBatchSize: Int
     public var analysisBatchIntervalSeconds: Double
+    public var signals: Signals
     public var runtime: Runtime
     /// The resolved values behind this struct, for `config` dumps.
     public let resolved: ResolvedConfig
@@ -123,6 +147,37 @@ public struct AlphaPulseConfig: Sendable {
         candles = Candles(primary: CandleInterval(rawValue: resolved.string("candles.primary_interval"))!, derived: derived.sorted())
         analysisBatchSize = resolved.int("analysis.batch_size")
         analysisBatchIntervalSeconds = resolved.double("analysis.batch_interval_seconds")
+        var weights: [String: Double] = [:]
+        for entry in resolved.list("consensus.weights") where !entry.isEmpty {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, Self.headNames.contains(String(parts[0])), let weight = Double(parts[1]), weight >= 0, weight.isFinite else {
+                throw ConfigError(
+                    key: "consensus.weights", origin: resolved.entries["consensus.weights"]?.origin,
+                    message: "'\(entry)' is not head:weight with a head among \(Self.headNames.joined(separator: ", ")) and a weight ≥ 0"
+                )
+            }
+            weights[String(parts[0])] = weight
+        }
+        signals = Signals(
+            probabilityFloor: resolved.double("consensus.probability_floor"),
+            confidenceFloor: resolved.double("consensus.confidence_floor"),
+            minHeads: resolved.int("consensus.min_heads"),
+            weights: weights,
+            stopATRMultiple: resolved.double("signals.stop_atr_multiple"),
+            atrInterval: CandleInterval(rawValue: resolved.string("signals.atr_interval"))!,
+            atrPeriod: resolved.int("signals.atr_period"),
+            target1R: resolved.double("signals.target1_r"),
+            target2R: resolved.double("signals.target2_r"),
+            winAt: resolved.string("signals.win_at"),
+            expiryMinutes: resolved.double("signals.expiry_minutes"),
+            cooldownMinutes: resolved.double("signals.cooldown_minutes")
+        )
+        guard signals.target1R <= signals.target2R else {
+            throw ConfigError(
+                key: "signals.target1_r", origin: resolved.entries["signals.target1_r"]?.origin,
+                message: "target1_r (\(signals.target1R)) is beyond signals.target2_r (\(signals.target2R))"
+            )
+        }
         var ports: [String: Int] = [:]
         for (path, entry) in resolved.entries where path.hasPrefix("ports.") {
             ports[String(path.dropFirst("ports.".count))] = Int(entry.value)!

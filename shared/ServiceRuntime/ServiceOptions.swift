@@ -47,3 +47,6 @@ public struct ServiceOptions: ParsableArguments {
         try AlphaPulseConfig.load(file: config, environment: environment, flags: try flagOverrides())
     }
 }
+
+// Commands take `--market futures|spot`.
+extension Market: ExpressibleByArgument {}

@@ -63,4 +63,3 @@ public struct ListCommand: AsyncParsableCommand {
     }
 }
 
-extension Market: ExpressibleByArgument {}
