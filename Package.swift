@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "alphapulse-replay", targets: ["alphapulse-replay"]),
         .executable(name: "alphapulse-bench", targets: ["alphapulse-bench"]),
         .executable(name: "alphapulse-replay-bench", targets: ["alphapulse-replay-bench"]),
+        .executable(name: "alphapulse-analysis-bench", targets: ["alphapulse-analysis-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -70,6 +71,13 @@ let package = Package(
             path: "shared/Core"
         ),
         .target(
+            name: "Analysis",
+            dependencies: ["Core"],
+            path: "shared/Analysis",
+            // Pure number crunching run over whole months by tests and the backtest.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .target(
             name: "Schema",
             dependencies: ["Postgres"],
             path: "shared/Schema",
@@ -107,7 +115,13 @@ let package = Package(
         .executableTarget(name: "alphapulse-ingest", dependencies: ["Ingest"], path: "services/ingest/main"),
         .target(name: "Scheduler", dependencies: ["ServiceRuntime"], path: "services/scheduler/Scheduler"),
         .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
-        .target(name: "Inference", dependencies: ["ServiceRuntime"], path: "services/inference/Inference"),
+        .target(
+            name: "Inference",
+            dependencies: ["ServiceRuntime", "Analysis", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "services/inference/Inference",
+            // The analysis runs candle by candle over months in `backtest`; unoptimized that is minutes.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .executableTarget(name: "alphapulse-inference", dependencies: ["Inference"], path: "services/inference/main"),
         .target(name: "Gateway", dependencies: ["ServiceRuntime"], path: "services/gateway/Gateway"),
         .executableTarget(name: "alphapulse-gateway", dependencies: ["Gateway"], path: "services/gateway/main"),
@@ -135,6 +149,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/alphapulse-bench"
+        ),
+
+        .executableTarget(
+            name: "alphapulse-analysis-bench",
+            dependencies: ["Analysis", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "benchmarks/analysis-bench"
         ),
 
         .executableTarget(
@@ -171,6 +191,14 @@ let package = Package(
             // CPU work starves the rest of the parallel run.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Core", "TestSupport"],
+            path: "Tests/AnalysisTests",
+            exclude: ["Indicators/reference"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(name: "InferenceTests", dependencies: ["TestSupport"], path: "Tests/InferenceTests"),
         .testTarget(
             name: "SymbolsTests",
             dependencies: ["Symbols", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
