@@ -45,7 +45,7 @@ struct AnalysisBench: ParsableCommand {
             for input in prepared where analyzer.analyze(input).isSignal { signals += 1 }
             rates.append(Double(prepared.count) / seconds(ContinuousClock.now - started))
         }
-        print("analysis: \(prepared.count) inputs (1m \(prepared[0].candles(.oneMinute).count), 4h \(prepared.last!.candles(.fourHours).count) candles), \(Int(median(rates))) analyses/s median of \(runs) (\(Int(1e6 / median(rates))) µs each; \(signals) consensus signals)")
+        print("analysis: \(prepared.count) inputs (1m \(prepared[0].candles(.oneMinute).count), 4h \(prepared.last!.candles(.fourHours).count) candles), \(Int(median(rates))) analyses/s median of \(runs) (\(Int(1e6 / median(rates))) µs each; \(signals) consensus signals; target ≥ 5,000/s: \(median(rates) >= 5_000 ? "met" : "NOT met"))")
 
         let candles = series.values.flatMap { $0 }
         let backtester = Backtester(heads: Heads.all(), options: BacktestOptions(), atr: { StopATR()($0) })

@@ -48,7 +48,7 @@ extension AnalysisInput {
     /// `higherWindow` candles derived from them — complete buckets only, exactly as the
     /// backtest derives them.
     public static func derived(
-        from oneMinute: [Candle], symbol: String, market: Market, oneMinuteWindow: Int = 500, higherWindow: Int = 200,
+        from oneMinute: [Candle], symbol: String, market: Market, oneMinuteWindow: Int = 500, higherWindow: Int = 300,
         intervals: [CandleInterval] = [.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours],
         derivatives: Derivatives? = nil, fearGreed: Double? = nil
     ) -> AnalysisInput {

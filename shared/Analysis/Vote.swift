@@ -13,8 +13,9 @@ public struct Vote: Sendable, Hashable, Codable {
     public init(head: HeadKind, direction: Direction, probability: Double, confidence: Double, reasons: [String]) {
         self.head = head
         self.direction = direction
-        self.probability = min(max(probability, 0), 1)
-        self.confidence = min(max(confidence, 0), 1)
+        // A NaN from a degenerate input must not reach consensus or JSON: it reads as "no idea".
+        self.probability = probability.isNaN ? 0.5 : min(max(probability, 0), 1)
+        self.confidence = confidence.isNaN ? 0 : min(max(confidence, 0), 1)
         self.reasons = reasons
     }
 

@@ -110,3 +110,15 @@ private typealias F = SignalFixtures
         }
     }
 }
+
+@Suite struct VoteSanitisingTests {
+    @Test func aNaNVoteReadsAsNoIdeaAndNeverCounts() throws {
+        let vote = Vote(head: .technical, direction: .long, probability: .nan, confidence: .nan, reasons: ["degenerate input"])
+        #expect(vote.probability == 0.5 && vote.confidence == 0)
+        #expect(!ConsensusRules().counts(vote))
+        let clamped = Vote(head: .volume, direction: .short, probability: 1.7, confidence: -0.2, reasons: [])
+        #expect(clamped.probability == 1 && clamped.confidence == 0)
+        // Encodable without special float handling.
+        _ = try JSONEncoder().encode(vote)
+    }
+}

@@ -8,7 +8,8 @@ public struct BacktestOptions: Sendable, Hashable {
     public var to: Int64?
     /// 1m candles in each analysis input, newest last. Default 500.
     public var oneMinuteWindow: Int
-    /// Closed candles per higher timeframe in each analysis input. Default 200.
+    /// Closed candles per higher timeframe in each analysis input. Default 300, enough for an
+    /// EMA(200) with history behind it.
     public var higherWindow: Int
     /// Higher timeframes built from the 1m candles. Default 5m, 15m, 1h, 4h.
     public var higherIntervals: [CandleInterval]
@@ -25,7 +26,7 @@ public struct BacktestOptions: Sendable, Hashable {
     public var scoreHeads: Bool
 
     public init(
-        from: Int64? = nil, to: Int64? = nil, oneMinuteWindow: Int = 500, higherWindow: Int = 200,
+        from: Int64? = nil, to: Int64? = nil, oneMinuteWindow: Int = 500, higherWindow: Int = 300,
         higherIntervals: [CandleInterval] = [.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours],
         stepMinutes: Int = 1, minimumHistory: Int = 500, baselineSeed: UInt64 = 0x5EED, scoreHeads: Bool = true
     ) {
