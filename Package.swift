@@ -71,6 +71,13 @@ let package = Package(
             path: "shared/Core"
         ),
         .target(
+            name: "Binance",
+            dependencies: ["Core"],
+            path: "shared/Binance",
+            // The frame parser is the ingest's hot path, in tests too.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .target(
             name: "Analysis",
             dependencies: ["Core"],
             path: "shared/Analysis",
@@ -111,7 +118,19 @@ let package = Package(
             path: "services/symbols/Symbols"
         ),
         .executableTarget(name: "alphapulse-symbols", dependencies: ["Symbols"], path: "services/symbols/main"),
-        .target(name: "Ingest", dependencies: ["ServiceRuntime"], path: "services/ingest/Ingest"),
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "ServiceRuntime", "Core", "Binance", "Postgres", "Redis", "REST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "services/ingest/Ingest"
+        ),
         .executableTarget(name: "alphapulse-ingest", dependencies: ["Ingest"], path: "services/ingest/main"),
         .target(name: "Scheduler", dependencies: ["ServiceRuntime"], path: "services/scheduler/Scheduler"),
         .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
@@ -197,6 +216,12 @@ let package = Package(
             path: "Tests/AnalysisTests",
             exclude: ["Indicators/reference"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(name: "BinanceTests", dependencies: ["Binance", "Core", "TestSupport"], path: "Tests/BinanceTests"),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "Binance", "Replay", "REST", "Redis", "Core", "TestSupport"],
+            path: "Tests/IngestTests"
         ),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport"], path: "Tests/InferenceTests"),
         .testTarget(

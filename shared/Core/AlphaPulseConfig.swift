@@ -44,6 +44,29 @@ public struct AlphaPulseConfig: Sendable {
         public var derived: [CandleInterval]
     }
 
+    /// The WebSocket ingest (`ingest.*`).
+    public struct Ingest: Sendable {
+        public var streamsPerConnectionFutures: Int
+        public var streamsPerConnectionSpot: Int
+        public var messagesPerSecondFutures: Int
+        public var messagesPerSecondSpot: Int
+        public var connectsPer5m: Int
+        public var connectionSilenceSeconds: Double
+        public var symbolSilenceSeconds: Double
+        public var rotateAfterHours: Double
+        public var reconnectMinSeconds: Double
+        public var reconnectMaxSeconds: Double
+        public var flushRows: Int
+        public var flushSeconds: Double
+        public var claimIdleSeconds: Double
+        public var backfillFirstCandles: Int
+        public var backfillMaxHours: Double
+        public var consistencyIntervalSeconds: Double
+        public var shards: Int
+        public var leaseTTLSeconds: Double
+        public var candlesMaxLength: Int
+    }
+
     /// How head votes become signals (`consensus.*`, `signals.*`).
     public struct Signals: Sendable {
         public var probabilityFloor: Double
@@ -88,6 +111,7 @@ public struct AlphaPulseConfig: Sendable {
     public var analysisBatchSize: Int
     public var analysisBatchIntervalSeconds: Double
     public var signals: Signals
+    public var ingest: Ingest
     public var runtime: Runtime
     /// The resolved values behind this struct, for `config` dumps.
     public let resolved: ResolvedConfig
@@ -147,6 +171,27 @@ public struct AlphaPulseConfig: Sendable {
         candles = Candles(primary: CandleInterval(rawValue: resolved.string("candles.primary_interval"))!, derived: derived.sorted())
         analysisBatchSize = resolved.int("analysis.batch_size")
         analysisBatchIntervalSeconds = resolved.double("analysis.batch_interval_seconds")
+        ingest = Ingest(
+            streamsPerConnectionFutures: resolved.int("ingest.streams_per_connection_futures"),
+            streamsPerConnectionSpot: resolved.int("ingest.streams_per_connection_spot"),
+            messagesPerSecondFutures: resolved.int("ingest.messages_per_second_futures"),
+            messagesPerSecondSpot: resolved.int("ingest.messages_per_second_spot"),
+            connectsPer5m: resolved.int("ingest.connects_per_5m"),
+            connectionSilenceSeconds: resolved.double("ingest.connection_silence_seconds"),
+            symbolSilenceSeconds: resolved.double("ingest.symbol_silence_seconds"),
+            rotateAfterHours: resolved.double("ingest.rotate_after_hours"),
+            reconnectMinSeconds: resolved.double("ingest.reconnect_min_seconds"),
+            reconnectMaxSeconds: resolved.double("ingest.reconnect_max_seconds"),
+            flushRows: resolved.int("ingest.flush_rows"),
+            flushSeconds: resolved.double("ingest.flush_seconds"),
+            claimIdleSeconds: resolved.double("ingest.claim_idle_seconds"),
+            backfillFirstCandles: resolved.int("ingest.backfill_first_candles"),
+            backfillMaxHours: resolved.double("ingest.backfill_max_hours"),
+            consistencyIntervalSeconds: resolved.double("ingest.consistency_interval_seconds"),
+            shards: resolved.int("ingest.shards"),
+            leaseTTLSeconds: resolved.double("ingest.lease_ttl_seconds"),
+            candlesMaxLength: resolved.int("ingest.candles_maxlen")
+        )
         var weights: [String: Double] = [:]
         for entry in resolved.list("consensus.weights") where !entry.isEmpty {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)

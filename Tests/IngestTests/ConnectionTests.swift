@@ -1,0 +1,72 @@
+import Binance
+import Core
+import Foundation
+import Logging
+import Redis
+import Replay
+import Testing
+import TestSupport
+@testable import Ingest
+
+@Suite struct ConnectionTests {
+    func manager(_ harness: IngestHarness, settings: StreamSlot.Settings = IngestHarness.fastSettings, metrics: IngestMetrics) -> (ConnectionManager, KlineSink) {
+        let sink = KlineSink(redis: harness.redis, keys: harness.keys, maxLength: 1_000_000, metrics: metrics, logger: harness.logger)
+        let manager = ConnectionManager(
+            endpoints: harness.endpoints, limits: [.spot: .spot, .futures: .futures], settings: settings, sink: sink, metrics: metrics,
+            logger: harness.logger) { _, _ in }
+        return (manager, sink)
+    }
+
+    static var perpetuals: [String] {
+        IngestHarness.markets.futures.symbols.filter { $0.status == "TRADING" && ($0.contractType.isEmpty || $0.contractType == "PERPETUAL") }
+            .map(\.symbol).sorted()
+    }
+
+    /// A new symbol list changes subscriptions on the open connection: no reconnect.
+    @Test func symbolChangesAreAppliedLiveWithoutReconnecting() async throws {
+        try await IngestHarness.with("ingest_live", speed: 60) { (harness: IngestHarness) async throws in
+            let metrics = IngestMetrics()
+            let (manager, _) = manager(harness, metrics: metrics)
+            let symbols = Self.perpetuals
+            try #require(symbols.count >= 4)
+            manager.apply([.futures: Set(symbols[0..<3])])
+            #expect(await waitUntil { Set(harness.hub.status().connections.flatMap(\.streams)).count == 6 })
+            let accepted = harness.hub.connectionsAccepted
+            manager.apply([.futures: Set(symbols[1..<4])])
+            let expected = Set(symbols[1..<4].flatMap { [$0.lowercased() + "@kline_1m", $0.lowercased() + "@markPrice@1s"] })
+            #expect(await waitUntil { Set(harness.hub.status().connections.flatMap(\.streams)) == expected })
+            #expect(harness.hub.connectionsAccepted == accepted, "no new connection for a change that fits")
+            #expect(metrics.totals.reconnects == 0)
+            await manager.stop()
+            #expect(await waitUntil { harness.hub.connectionCount == 0 })
+        }
+    }
+
+    /// Past its rotation age a connection is replaced by one that is subscribed first: no
+    /// minute is lost, with no backfill to help.
+    @Test func rotationSubscribesTheNewConnectionBeforeClosingTheOld() async throws {
+        try await IngestHarness.with("ingest_rotate", speed: 120) { (harness: IngestHarness) async throws in
+            let metrics = IngestMetrics()
+            var settings = IngestHarness.fastSettings
+            settings.rotateAfter = .seconds(2)
+            let (manager, sink) = manager(harness, settings: settings, metrics: metrics)
+            let symbol = try #require(Self.perpetuals.first)
+            let flusher = Task {
+                while !Task.isCancelled {
+                    try? await sink.flush()
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            manager.apply([.futures: [symbol]])
+            try await Task.sleep(for: .seconds(7))
+            await manager.stop()
+            flusher.cancel()
+            try await sink.flush()
+            #expect(harness.hub.connectionsAccepted >= 3, "rotated at least twice")
+            #expect(metrics.totals.reconnects == 0, "a rotation is not a failure")
+            let minutes = try #require(try await harness.streamed()[MarketSymbolKey(market: .futures, symbol: symbol)]).keys.sorted()
+            #expect(minutes.count >= 10)
+            #expect(minutes.last! - minutes.first! == Int64(minutes.count - 1) * 60_000, "a minute was lost during a rotation")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Binance
+import Core
+import Foundation
+import Logging
+import Metrics
+import REST
+import Synchronization
+
+/// Fetches over REST the closed 1m klines a symbol is missing and feeds them through the same
+/// path as the stream (the `candles` stream, source `backfill`).
+///
+/// Requests are queued per symbol (a symbol queued twice is fetched once) and worked off one
+/// at a time, 1,000 klines per request (spot weight 2, futures weight 5), pausing when the
+/// used weight nears the limit (`X-MBX-USED-WEIGHT-1M`: spot 6,000, futures 2,400 per minute;
+/// the REST client itself honours 429/418 `Retry-After`).
+///
+/// "Now" is Binance's clock — the newest event time seen on the market's streams — so a
+/// replay running in the past backfills correctly; the kline still in progress is never taken.
+public final class Backfiller: Sendable {
+    public struct Settings: Sendable {
+        public var firstCandles: Int
+        public var maxLookback: Int64
+        public init(firstCandles: Int, maxLookbackHours: Double) {
+            self.firstCandles = firstCandles
+            self.maxLookback = Int64(maxLookbackHours * 3_600_000)
+        }
+    }
+
+    /// A range to fetch, [from, to] of open times; `to` nil means "up to now".
+    struct Job: Sendable, Hashable {
+        var market: Market
+        var symbol: String
+        var from: Int64?
+        var to: Int64?
+    }
+
+    let client: RESTClient
+    let endpoints: ConnectionManager.Endpoints
+    let sink: KlineSink
+    let settings: Settings
+    let lastStored: @Sendable (Market, String) async throws -> Int64?
+    let logger: Logger
+    let metrics: IngestMetrics
+    private let queue = Mutex<(jobs: [Job], wake: AsyncStream<Void>.Continuation?)>(([], nil))
+    private let counts = Mutex<(fetched: Int, failures: Int)>((0, 0))
+
+    public init(
+        client: RESTClient, endpoints: ConnectionManager.Endpoints, sink: KlineSink, settings: Settings, metrics: IngestMetrics,
+        logger: Logger, lastStored: @escaping @Sendable (Market, String) async throws -> Int64?
+    ) {
+        self.client = client
+        self.endpoints = endpoints
+        self.sink = sink
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        self.lastStored = lastStored
+    }
+
+    /// Queues "everything missing since the last stored kline" for each symbol.
+    public func requestSinceLastStored(_ market: Market, _ symbols: [String]) {
+        enqueue(symbols.map { Job(market: market, symbol: $0, from: nil, to: nil) })
+    }
+
+    /// Queues one gap (open times `from...to`).
+    public func requestRange(_ market: Market, _ symbol: String, from: Int64, to: Int64) {
+        enqueue([Job(market: market, symbol: symbol, from: from, to: to)])
+    }
+
+    /// Candles fetched so far (closed klines handed to the sink).
+    public var fetched: Int { counts.withLock { $0.fetched } }
+    public var pending: Int { queue.withLock { $0.jobs.count } }
+
+    private func enqueue(_ jobs: [Job]) {
+        queue.withLock { state in
+            for job in jobs where !state.jobs.contains(job) { state.jobs.append(job) }
+            state.wake?.yield()
+        }
+    }
+
+    /// Works off the queue until cancelled.
+    public func run() async throws {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        queue.withLock { $0.wake = wake }
+        defer { wake.finish() }
+        var iterator = wakes.makeAsyncIterator()
+        while !Task.isCancelled {
+            guard let job = queue.withLock({ $0.jobs.isEmpty ? nil : $0.jobs.removeFirst() }) else {
+                _ = await iterator.next()
+                continue
+            }
+            do {
+                try await fill(job)
+            } catch is CancellationError {
+                return
+            } catch {
+                counts.withLock { $0.failures += 1 }
+                logger.warning("backfill failed; retrying later", metadata: [
+                    "market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "error": "\(error)",
+                ])
+                try await Task.sleep(for: .seconds(2))
+                enqueue([job])
+            }
+        }
+    }
+
+    private func fill(_ job: Job) async throws {
+        guard let now = sink.exchangeNow(job.market) else {
+            // Nothing heard from the exchange yet: no idea what "now" is. Retry shortly.
+            try await Task.sleep(for: .milliseconds(500))
+            enqueue([job])
+            return
+        }
+        let lastClosedOpen = now / 60_000 * 60_000 - 60_000
+        var from: Int64
+        if let start = job.from {
+            from = start
+        } else if let last = try await lastStored(job.market, job.symbol) {
+            from = last + 60_000
+        } else {
+            guard settings.firstCandles > 0 else { return }
+            from = lastClosedOpen - Int64(settings.firstCandles - 1) * 60_000
+        }
+        from = max(from, now - settings.maxLookback) / 60_000 * 60_000
+        let to = min(job.to ?? lastClosedOpen, lastClosedOpen)
+        var total = 0
+        while from <= to {
+            let path = job.market == .spot ? endpoints.spot + "/api/v3/klines" : endpoints.futures + "/fapi/v1/klines"
+            let limit = Int(min(1000, (to - from) / 60_000 + 1))
+            let response = try await client.get(path, query: [
+                ("symbol", job.symbol), ("interval", "1m"), ("startTime", String(from)),
+                ("endTime", String(to + 59_999)), ("limit", String(limit)),
+            ])
+            let parsed = try response.body.withUnsafeBytes { body in
+                try Result { () throws(FrameReject) -> RESTKlines in
+                    try RESTKlines.parse(body, symbol: job.symbol, interval: .oneMinute, market: job.market, now: now)
+                }.get()
+            }
+            for reject in parsed.rejected { metrics.dropped(reject.reject.reason.rawValue) }
+            let closed = parsed.klines.filter { $0.isClosed && $0.openTime >= from && $0.openTime <= to }
+            sink.closed(closed, market: job.market, source: "backfill")
+            total += closed.count
+            guard let last = parsed.klines.last?.openTime, last >= from else { break }
+            from = last + 60_000
+            if parsed.klines.count < limit { break }
+            if let used = response.usedWeight1m, used > (job.market == .spot ? 4_800 : 1_900) {
+                logger.info("backfill pausing: request weight near the limit", metadata: ["weight.used": "\(used)"])
+                try await Task.sleep(for: .seconds(Double(60 - (Int(Date().timeIntervalSince1970) % 60)) + 1))
+            }
+        }
+        if total > 0 {
+            counts.withLock { $0.fetched += total }
+            metrics.backfilled(total)
+            logger.info("backfilled", metadata: ["market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "candles": "\(total)"])
+        }
+    }
+}

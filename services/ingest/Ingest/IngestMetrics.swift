@@ -1,0 +1,65 @@
+import Metrics
+import Synchronization
+
+/// The ingest's counters, exported as metrics and kept in-process for the heartbeat:
+/// `alphapulse.ingest.frames`, `alphapulse.ingest.dropped_frames` (`reason`: the parser's
+/// reject reason, or `bad_stream_entry`), `alphapulse.ingest.reconnects`,
+/// `alphapulse.ingest.backfilled` and `alphapulse.ingest.persisted` (candles).
+public final class IngestMetrics: Sendable {
+    struct Totals: Sendable {
+        var frames = 0
+        var closed = 0
+        var reconnects = 0
+        var backfilled = 0
+        var persisted = 0
+        var dropped: [String: Int] = [:]
+    }
+
+    private let framesCounter = Counter(label: "alphapulse.ingest.frames")
+    private let closedCounter = Counter(label: "alphapulse.ingest.closed_candles")
+    private let reconnectsCounter = Counter(label: "alphapulse.ingest.reconnects")
+    private let backfilledCounter = Counter(label: "alphapulse.ingest.backfilled")
+    private let persistedCounter = Counter(label: "alphapulse.ingest.persisted")
+    private let state = Mutex(Totals())
+
+    public init() {}
+
+    func frame() {
+        framesCounter.increment()
+        state.withLock { $0.frames += 1 }
+    }
+
+    func closed(_ count: Int) {
+        closedCounter.increment(by: count)
+        state.withLock { $0.closed += count }
+    }
+
+    func reconnect() {
+        reconnectsCounter.increment()
+        state.withLock { $0.reconnects += 1 }
+    }
+
+    func backfilled(_ count: Int) {
+        backfilledCounter.increment(by: count)
+        state.withLock { $0.backfilled += count }
+    }
+
+    func persisted(_ count: Int) {
+        persistedCounter.increment(by: count)
+        state.withLock { $0.persisted += count }
+    }
+
+    func dropped(_ reason: String, count: Int = 1) {
+        Counter(label: "alphapulse.ingest.dropped_frames", dimensions: [("reason", reason)]).increment(by: count)
+        state.withLock { $0.dropped[reason, default: 0] += count }
+    }
+
+    /// Totals since the process started.
+    var totals: Totals { state.withLock { $0 } }
+
+    /// Dropped frames by reason since the process started.
+    public var dropped: [String: Int] { state.withLock { $0.dropped } }
+    public var frames: Int { state.withLock { $0.frames } }
+    public var backfilled: Int { state.withLock { $0.backfilled } }
+    public var persisted: Int { state.withLock { $0.persisted } }
+}

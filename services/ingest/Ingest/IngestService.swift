@@ -1,0 +1,148 @@
+import Binance
+import Core
+import Foundation
+import Logging
+import Redis
+import ServiceLifecycle
+import ServiceRuntime
+import Synchronization
+
+/// The WebSocket side of `alphapulse-ingest serve`: owns shards of the tracked symbols,
+/// keeps their streams subscribed, and flushes what arrives to Redis.
+///
+/// Every `balance` period it renews its shard leases and rebalances; on a new symbol list
+/// (`ap:symbols:changed`, or a version change seen on the periodic read) it re-applies the
+/// subscriptions for the symbols of its shards — live, without reconnecting the rest.
+public final class StreamIngestService: Service, Sendable {
+    let watcher: SymbolWatcher
+    let leases: ShardLeases
+    let manager: ConnectionManager
+    let sink: KlineSink
+    let redis: RedisClient
+    let keys: IngestKeys
+    let shards: Int
+    let balancePeriod: Duration
+    let logger: Logger
+    let owned: Mutex<[Market: Set<String>]>
+
+    public init(
+        watcher: SymbolWatcher, leases: ShardLeases, manager: ConnectionManager, sink: KlineSink, redis: RedisClient,
+        keys: IngestKeys, shards: Int, balancePeriod: Duration, logger: Logger
+    ) {
+        self.watcher = watcher
+        self.leases = leases
+        self.manager = manager
+        self.sink = sink
+        self.redis = redis
+        self.keys = keys
+        self.shards = shards
+        self.balancePeriod = balancePeriod
+        self.logger = logger
+        self.owned = Mutex([:])
+    }
+
+    /// The symbols this process ingests now.
+    public var ownedSymbols: [Market: Set<String>] { owned.withLock { $0 } }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.flushLoop() }
+                    group.addTask { try await self.controlLoop() }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch is CancellationError {
+        }
+        await manager.stop()
+        // Whatever arrived before the sockets closed still goes out.
+        for _ in 0..<20 {
+            do {
+                try await sink.flush()
+                break
+            } catch {
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        await leases.releaseAll()
+    }
+
+    /// Flushes the sink every 50 ms; failures keep the data queued and are retried.
+    private func flushLoop() async throws {
+        var failing = false
+        while true {
+            do {
+                try await sink.flush()
+                if failing {
+                    logger.info("Redis writes recovered", metadata: ["ingest.backlog": "\(sink.backlog)"])
+                    failing = false
+                }
+            } catch {
+                if !failing { logger.warning("Redis writes failing; klines stay queued", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Leases, the symbol list and the subscriptions.
+    private func controlLoop() async throws {
+        let changes = Mutex(true)
+        // Wakes the loop when the symbols service announces a change.
+        let listener = Task {
+            while !Task.isCancelled {
+                do {
+                    let subscriber = try await redis.subscribe(to: [keys.symbolsChanged])
+                    for try await _ in subscriber { changes.withLock { $0 = true } }
+                } catch {
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        defer { listener.cancel() }
+        var version: Int64?
+        var symbols: [Market: Set<String>] = [:]
+        var lastRead = ContinuousClock.now - .seconds(3600)
+        var lastBalance = ContinuousClock.now - .seconds(3600)
+        while true {
+            var dirty = false
+            if ContinuousClock.now - lastBalance >= balancePeriod {
+                do {
+                    dirty = try await leases.balance() || dirty
+                    lastBalance = ContinuousClock.now
+                } catch {
+                    logger.warning("shard leases not renewed", metadata: ["error": "\(error)"])
+                }
+            }
+            let announced = changes.withLock { value -> Bool in
+                defer { value = false }
+                return value
+            }
+            if announced || ContinuousClock.now - lastRead >= .seconds(30) {
+                do {
+                    if let list = try await watcher.current(), list.version != version || announced {
+                        if list.version != version { dirty = true }
+                        version = list.version
+                        symbols = list.symbols
+                    }
+                    lastRead = ContinuousClock.now
+                } catch {
+                    changes.withLock { $0 = true }
+                    logger.warning("symbol list not read", metadata: ["error": "\(error)"])
+                }
+            }
+            if dirty {
+                let shardsOwned = leases.owned
+                var mine: [Market: Set<String>] = [:]
+                for (market, names) in symbols {
+                    mine[market] = names.filter { shardsOwned.contains(ShardLeases.shard(of: $0, market: market, shards: shards)) }
+                }
+                owned.withLock { $0 = mine }
+                manager.apply(mine)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}

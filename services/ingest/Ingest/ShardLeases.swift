@@ -1,0 +1,95 @@
+import Core
+import Foundation
+import Logging
+import Redis
+import Synchronization
+
+/// Shares the symbols out among ingest processes. Each symbol belongs to one of `shards`
+/// shards (a stable hash of market and symbol); each shard is held by one process through the
+/// lease `{prefix}lease:ingest:shard:{n}`. Live processes register in the sorted set
+/// `{prefix}ingest:members` (score: expiry in ms); each aims for its fair share,
+/// ceil(shards / live processes), taking free shards and releasing extras so a newcomer gets
+/// some. A dead process's leases expire after the TTL and are taken by the others.
+public final class ShardLeases: Sendable {
+    let redis: RedisClient
+    let keys: IngestKeys
+    let shards: Int
+    let ttl: Duration
+    let instance: String
+    let logger: Logger
+    private let held = Mutex<[Int: RedisLease]>([:])
+
+    public init(redis: RedisClient, keys: IngestKeys, shards: Int, ttl: Duration, instance: String, logger: Logger) {
+        self.redis = redis
+        self.keys = keys
+        self.shards = shards
+        self.ttl = ttl
+        self.instance = instance
+        self.logger = logger
+    }
+
+    /// The shard of a symbol: FNV-1a of "market:symbol", stable across processes and versions.
+    public static func shard(of symbol: String, market: Market, shards: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(market.rawValue):\(symbol)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(shards))
+    }
+
+    /// Shards held now.
+    public var owned: Set<Int> { Set(held.withLock { $0.keys }) }
+
+    /// One round: registers as live, renews held leases, then takes or releases shards towards
+    /// the fair share. Returns whether the owned set changed.
+    @discardableResult
+    public func balance() async throws -> Bool {
+        let before = owned
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let ttlMillis = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
+        let replies = try await redis.pipeline(commands: [
+            ["ZADD", RedisArgument(keys.members), RedisArgument(now + ttlMillis), RedisArgument(instance)],
+            ["ZREMRANGEBYSCORE", RedisArgument(keys.members), "-inf", RedisArgument(now)],
+            ["ZCARD", RedisArgument(keys.members)],
+        ])
+        for reply in replies { _ = try reply.checked() }
+        let members = max(1, replies[2].int ?? 1)
+        let target = (shards + members - 1) / members
+
+        for (shard, lease) in held.withLock({ $0 }) where try await !redis.renewLease(lease) {
+            _ = held.withLock { $0.removeValue(forKey: shard) }
+            logger.warning("lost an ingest shard", metadata: ["shard": "\(shard)"])
+        }
+        var current = held.withLock { $0 }
+        if current.count > target {
+            for shard in current.keys.sorted().suffix(current.count - target) {
+                if let lease = current[shard] { _ = try? await redis.releaseLease(lease) }
+                current[shard] = nil
+            }
+        } else if current.count < target {
+            // Start at an instance-specific shard so processes do not all race for shard 0.
+            let start = Self.shard(of: instance, market: .spot, shards: shards)
+            for offset in 0..<shards where current.count < target {
+                let shard = (start + offset) % shards
+                guard current[shard] == nil else { continue }
+                if let lease = try await redis.acquireLease(keys.shardLease(shard), ttl: ttl, token: instance + "-" + RedisClient.randomToken()) {
+                    current[shard] = lease
+                }
+            }
+        }
+        held.withLock { $0 = current }
+        let after = Set(current.keys)
+        if after != before {
+            logger.info("ingest shards changed", metadata: ["shards.owned": "\(after.count)", "shards.target": "\(target)", "members": "\(members)"])
+        }
+        return after != before
+    }
+
+    /// Releases every lease and leaves the member set (graceful shutdown).
+    public func releaseAll() async {
+        let leases = held.withLock { state -> [RedisLease] in
+            defer { state = [:] }
+            return Array(state.values)
+        }
+        for lease in leases { _ = try? await redis.releaseLease(lease) }
+        _ = try? await redis.send(arguments: ["ZREM", RedisArgument(keys.members), RedisArgument(instance)])
+    }
+}

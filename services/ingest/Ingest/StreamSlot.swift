@@ -1,0 +1,355 @@
+import Binance
+import Core
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+import WSClient
+
+/// One logical WebSocket connection: a set of streams of one market kept subscribed on a live
+/// socket.
+///
+/// - A session connects to `{base}/stream`, subscribes its streams (paced under the
+///   per-connection message limit) and feeds every frame to the sink. The WebSocket layer
+///   answers Binance's pings.
+/// - A session ends when the socket fails, when no frame arrives for
+///   `connectionSilence`, or when a subscribed kline stream stays silent for
+///   `symbolSilence`; the slot then reconnects after a doubling, jittered backoff, within the
+///   process-wide connection-attempt limit.
+/// - Before Binance's 24 h cut (`rotateAfter`) a new session is opened and subscribed; the
+///   old one closes only once the new one delivers klines, so no minute goes unseen.
+/// - After every session that delivers klines, `onLive` names the kline symbols, so gaps
+///   from the time without a socket are backfilled.
+public final class StreamSlot: Sendable {
+    public struct Settings: Sendable {
+        public var connectionSilence: Duration
+        public var symbolSilence: Duration
+        public var rotateAfter: Duration
+        public var reconnectMin: Double
+        public var reconnectMax: Double
+
+        public init(connectionSilence: Duration, symbolSilence: Duration, rotateAfter: Duration, reconnectMin: Double, reconnectMax: Double) {
+            self.connectionSilence = connectionSilence
+            self.symbolSilence = symbolSilence
+            self.rotateAfter = rotateAfter
+            self.reconnectMin = reconnectMin
+            self.reconnectMax = reconnectMax
+        }
+    }
+
+    public let id: ConnectionID
+    public let market: Market
+    let url: String
+    let limits: ConnectionLimits
+    let settings: Settings
+    let sink: KlineSink
+    let attempts: ConnectAttempts
+    let onLive: @Sendable (Market, [String]) -> Void
+    let logger: Logger
+    let state: Mutex<State>
+    let metrics: IngestMetrics
+
+    struct State {
+        var streams: Set<StreamName>
+        var sessions: [Int: SessionControl] = [:]
+        var nextSession = 0
+        var nextRequestID = 1
+        var status = SlotStatus()
+    }
+
+    /// What the slot reports in the heartbeat.
+    public struct SlotStatus: Sendable, Codable {
+        public var connectedSince: Int64?
+        public var frames: Int = 0
+        public var lastFrameAt: Int64?
+        public var reconnects: Int = 0
+        public var lastError: String?
+    }
+
+    /// A live session's mailbox for subscription changes.
+    struct SessionControl: Sendable {
+        let requests: AsyncStream<SubscriptionRequest>.Continuation
+    }
+
+    init(
+        id: ConnectionID, market: Market, baseURL: String, streams: Set<StreamName>, limits: ConnectionLimits, settings: Settings,
+        sink: KlineSink, attempts: ConnectAttempts, metrics: IngestMetrics, logger: Logger,
+        onLive: @escaping @Sendable (Market, [String]) -> Void
+    ) {
+        self.id = id
+        self.market = market
+        self.url = baseURL + "/stream"
+        self.limits = limits
+        self.settings = settings
+        self.sink = sink
+        self.attempts = attempts
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "ws.connection"] = "\(market.rawValue):\(id)"
+        self.logger = logger
+        self.onLive = onLive
+        self.state = Mutex(State(streams: streams))
+    }
+
+    public var streams: Set<StreamName> { state.withLock { $0.streams } }
+    public var status: SlotStatus { state.withLock { $0.status } }
+
+    /// Changes the slot's streams; live sessions send the UNSUBSCRIBE/SUBSCRIBE requests.
+    func change(subscribe: [StreamName], unsubscribe: [StreamName]) {
+        state.withLock { state in
+            state.streams.subtract(unsubscribe)
+            state.streams.formUnion(subscribe)
+            var requests = SubscriptionRequest.batches(.unsubscribe, streams: unsubscribe, limits: limits, nextID: &state.nextRequestID)
+            requests += SubscriptionRequest.batches(.subscribe, streams: subscribe, limits: limits, nextID: &state.nextRequestID)
+            for control in state.sessions.values {
+                for request in requests { control.requests.yield(request) }
+            }
+        }
+    }
+
+    enum Event: Sendable {
+        case live(Int)
+        case rotateDue(Int)
+        case ended(Int, String?)
+    }
+
+    /// Runs sessions until cancelled.
+    func run() async {
+        let (events, eventSink) = AsyncStream.makeStream(of: Event.self)
+        var tasks: [Int: Task<Void, Never>] = [:]
+        var current: Int
+        var rotatingTo: Int?
+        var failures = 0
+
+        func start(after delay: Duration) -> Int {
+            let number = state.withLock { state -> Int in
+                state.nextSession += 1
+                return state.nextSession
+            }
+            tasks[number] = Task {
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                let error = await self.session(number, events: eventSink)
+                eventSink.yield(.ended(number, error))
+            }
+            return number
+        }
+
+        current = start(after: .zero)
+        // Ends when the slot's task is cancelled.
+        for await event in events {
+            switch event {
+            case .rotateDue(let number) where number == current && rotatingTo == nil:
+                logger.info("rotating the connection before Binance's 24 h limit")
+                rotatingTo = start(after: .zero)
+            case .live(let number):
+                failures = 0
+                if number == rotatingTo {
+                    tasks[current]?.cancel()
+                    current = number
+                    rotatingTo = nil
+                }
+            case .ended(let number, let error):
+                tasks[number] = nil
+                if number == current {
+                    if let next = rotatingTo {
+                        current = next
+                        rotatingTo = nil
+                    } else if !Task.isCancelled {
+                        failures += 1
+                        let ceiling = min(settings.reconnectMax, settings.reconnectMin * pow(2, Double(min(failures - 1, 30))))
+                        let wait = ceiling * Double.random(in: 0.5...1)
+                        state.withLock {
+                            $0.status.reconnects += 1
+                            $0.status.connectedSince = nil
+                            $0.status.lastError = error
+                        }
+                        metrics.reconnect()
+                        logger.warning("connection lost; reconnecting", metadata: [
+                            "error": "\(error ?? "closed")", "retry.seconds": "\(String(format: "%.2f", wait))",
+                        ])
+                        current = start(after: .milliseconds(Int64(wait * 1000)))
+                    }
+                } else if number == rotatingTo {
+                    rotatingTo = nil
+                }
+            default:
+                break
+            }
+        }
+        for task in tasks.values { task.cancel() }
+        for task in tasks.values { await task.value }
+        eventSink.finish()
+    }
+
+    /// One socket, from connect to close. Returns why it ended (nil: cancelled or closed cleanly).
+    private func session(_ number: Int, events: AsyncStream<Event>.Continuation) async -> String? {
+        // The per-IP connection-attempt limit, shared by the process's slots.
+        while let wait = attempts.reserve(), !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(wait))
+        }
+        if Task.isCancelled { return nil }
+        let (requests, requestSink) = AsyncStream.makeStream(of: SubscriptionRequest.self)
+        let initial = state.withLock { state -> [SubscriptionRequest] in
+            state.sessions[number] = SessionControl(requests: requestSink)
+            return SubscriptionRequest.batches(.subscribe, streams: state.streams.sorted(), limits: limits, nextID: &state.nextRequestID)
+        }
+        for request in initial { requestSink.yield(request) }
+        defer {
+            requestSink.finish()
+            _ = state.withLock { $0.sessions.removeValue(forKey: number) }
+        }
+        let tracker = SessionTracker(started: Self.now())
+        let market = self.market
+        do {
+            try await WebSocketClient.connect(
+                url: url, configuration: .init(maxFrameSize: 1 << 22), logger: logger
+            ) { inbound, outbound, _ in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Writer: paced subscription requests.
+                    group.addTask {
+                        var pacer = SlidingWindowLimiter.messagePacer(self.limits)
+                        for await request in requests {
+                            let now = Self.now()
+                            let next = pacer.nextAllowedTime(at: now)
+                            if next > now { try await Task.sleep(for: .milliseconds(next - now)) }
+                            pacer.record(at: Self.now())
+                            try await outbound.write(.text(request.json))
+                        }
+                    }
+                    // Watchdog: silence, and the rotation deadline.
+                    group.addTask {
+                        var rotationAnnounced = false
+                        while true {
+                            try await Task.sleep(for: .milliseconds(250))
+                            let now = Self.now()
+                            let streams = self.state.withLock { $0.streams }
+                            if let problem = tracker.silence(
+                                now: now, connectionLimit: self.settings.connectionSilence.milliseconds,
+                                symbolLimit: self.settings.symbolSilence.milliseconds,
+                                symbols: streams.compactMap { $0.kind == .kline(.oneMinute) ? $0.symbol : nil })
+                            {
+                                throw SessionEnd(reason: problem)
+                            }
+                            if !rotationAnnounced, now - tracker.started >= self.settings.rotateAfter.milliseconds {
+                                rotationAnnounced = true
+                                events.yield(.rotateDue(number))
+                            }
+                        }
+                    }
+                    // Reader.
+                    group.addTask {
+                        var iterator = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+                        var announced = false
+                        while let message = try await iterator.next() {
+                            guard case .text(let text) = message else { continue }
+                            let now = Self.now()
+                            tracker.frame(at: now)
+                            self.state.withLock {
+                                $0.status.frames += 1
+                                $0.status.lastFrameAt = now
+                                if $0.status.connectedSince == nil { $0.status.connectedSince = now }
+                            }
+                            self.metrics.frame()
+                            do throws(FrameReject) {
+                                switch try BinanceFrame.parse(text, market: market) {
+                                case .kline(let update):
+                                    tracker.kline(update.symbol, at: now)
+                                    self.sink.kline(update, market: market)
+                                    if !announced {
+                                        announced = true
+                                        events.yield(.live(number))
+                                        self.onLive(market, self.state.withLock { $0.streams }.compactMap {
+                                            $0.kind == .kline(.oneMinute) ? $0.symbol : nil
+                                        })
+                                    }
+                                case .markPrice(let update):
+                                    self.sink.markPrice(update)
+                                case .subscriptionReply:
+                                    break
+                                case .subscriptionError(let error):
+                                    self.logger.warning("subscription refused", metadata: ["error": "\(error)"])
+                                }
+                            } catch {
+                                self.metrics.dropped(error.reason.rawValue)
+                                self.logger.debug("frame dropped", metadata: [
+                                    "reason": "\(error.reason.rawValue)", "field": "\(error.field ?? "")", "frame": "\(text.prefix(120))",
+                                ])
+                            }
+                        }
+                        throw SessionEnd(reason: "closed by the server")
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+            return Task.isCancelled ? nil : "closed"
+        } catch let end as SessionEnd {
+            return end.reason
+        } catch {
+            return Task.isCancelled ? nil : "\(error)"
+        }
+    }
+
+    static func now() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+struct SessionEnd: Error {
+    var reason: String
+}
+
+/// Frame times of one session, for silence detection.
+final class SessionTracker: Sendable {
+    let started: Int64
+    private let times = Mutex<(last: Int64?, symbols: [String: Int64])>((nil, [:]))
+
+    init(started: Int64) {
+        self.started = started
+    }
+
+    func frame(at time: Int64) {
+        times.withLock { $0.last = time }
+    }
+
+    func kline(_ symbol: String, at time: Int64) {
+        times.withLock { $0.symbols[symbol] = time }
+    }
+
+    /// Why the session should be replaced, if it should.
+    func silence(now: Int64, connectionLimit: Int64, symbolLimit: Int64, symbols: [String]) -> String? {
+        let state = times.withLock { $0 }
+        if now - (state.last ?? started) > connectionLimit { return "no frame for \(connectionLimit / 1000) s" }
+        for symbol in symbols where now - (state.symbols[symbol] ?? started) > symbolLimit {
+            return "no kline for \(symbol) for \(symbolLimit / 1000) s"
+        }
+        return nil
+    }
+}
+
+/// The process-wide connection-attempt limit of one market (Binance counts attempts per IP).
+final class ConnectAttempts: Sendable {
+    private let limiter: Mutex<SlidingWindowLimiter>
+
+    init(limits: ConnectionLimits) {
+        limiter = Mutex(SlidingWindowLimiter.connectionAttempts(limits))
+    }
+
+    /// Records an attempt now and returns nil, or returns the milliseconds to wait.
+    func reserve() -> Int64? {
+        let now = StreamSlot.now()
+        return limiter.withLock { limiter in
+            let next = limiter.nextAllowedTime(at: now)
+            if next <= now {
+                limiter.record(at: now)
+                return nil
+            }
+            return next - now
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
