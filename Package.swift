@@ -78,6 +78,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
+            name: "CandleStore",
+            dependencies: [
+                "Core", "Postgres", "Schema", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "shared/CandleStore"
+        ),
+        .target(
             name: "Analysis",
             dependencies: ["Core"],
             path: "shared/Analysis",
@@ -121,7 +130,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "ServiceRuntime", "Core", "Binance", "Postgres", "Redis", "REST",
+                "ServiceRuntime", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -220,8 +229,13 @@ let package = Package(
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "Core", "TestSupport"], path: "Tests/BinanceTests"),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Binance", "Replay", "REST", "Redis", "Core", "TestSupport"],
+            dependencies: ["Ingest", "Binance", "CandleStore", "Replay", "REST", "Redis", "Postgres", "Core", "TestSupport"],
             path: "Tests/IngestTests"
+        ),
+        .testTarget(
+            name: "CandleStoreTests",
+            dependencies: ["CandleStore", "Core", "Postgres", "Schema", "CZlib", "TestSupport"],
+            path: "Tests/CandleStoreTests"
         ),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport"], path: "Tests/InferenceTests"),
         .testTarget(

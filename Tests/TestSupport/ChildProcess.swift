@@ -38,6 +38,27 @@ public final class SpawnedProcess: Sendable {
         self.pid = pid
     }
 
+    /// Waits up to `timeout` for the process to exit without blocking a thread (polls); nil
+    /// when it is still running then.
+    public func exit(within timeout: Duration) async -> (status: Int32, output: String)? {
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                defer { unlink(outputPath) }
+                let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+                let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                return (exitCode, output)
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// The output so far (the process may still be running).
+    public var outputSoFar: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
     /// Waits for the process to exit; returns its exit status (128 + signal when killed) and output.
     public func wait() throws -> (status: Int32, output: String) {
         var status: Int32 = 0

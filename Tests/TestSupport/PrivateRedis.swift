@@ -18,7 +18,7 @@ public final class PrivateRedis: @unchecked Sendable {
     public let directory: URL
     private let serverPath: String
     private let lock = NSLock()
-    private var process: Process?
+    private var process: SpawnedProcess?
 
     /// Starts a server. The binary comes from `TestEnvironment.redisServer()`.
     public init(password: String? = nil) async throws {
@@ -58,17 +58,14 @@ public final class PrivateRedis: @unchecked Sendable {
             "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
         ]
         if let password { arguments += ["--requirepass", password] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: serverPath)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // posix_spawn, never Foundation.Process: its waitUntilExit spins a run loop on a
+        // cooperative thread and can hang the whole test process.
+        let process = try SpawnedProcess([serverPath] + arguments)
         lock.withLock { self.process = process }
         let port = self.port
         let ready = await waitUntil(timeout: .seconds(20)) { Self.acceptsConnections(port: port) }
         guard ready else {
-            stopNow(signal: SIGKILL)
+            await stopNow(signal: SIGKILL)
             throw StartFailure(message: "redis-server did not listen on port \(port); see \(directory.path)/redis.log")
         }
     }
@@ -76,7 +73,7 @@ public final class PrivateRedis: @unchecked Sendable {
     /// Stops the server: `graceful` sends SIGTERM (Redis finishes its AOF), otherwise
     /// SIGKILL, as in a crash. Waits until the process has exited.
     public func stop(graceful: Bool = true) async {
-        stopNow(signal: graceful ? SIGTERM : SIGKILL)
+        await stopNow(signal: graceful ? SIGTERM : SIGKILL)
     }
 
     /// Stops and starts again on the same port with the same data.
@@ -87,22 +84,23 @@ public final class PrivateRedis: @unchecked Sendable {
 
     /// Stops the server and deletes its folder.
     public func cleanup() async {
-        stopNow(signal: SIGKILL)
+        await stopNow(signal: SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 
     deinit {
-        stopNow(signal: SIGKILL)
+        if let process { kill(process.pid, SIGKILL) }
     }
 
-    private func stopNow(signal: Int32) {
-        guard let process = lock.withLock({ () -> Process? in
+    private func stopNow(signal: Int32) async {
+        guard let process = lock.withLock({ () -> SpawnedProcess? in
             defer { self.process = nil }
             return self.process
         }) else { return }
-        if process.isRunning {
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
+        kill(process.pid, signal)
+        if await process.exit(within: .seconds(20)) == nil {
+            kill(process.pid, SIGKILL)
+            _ = await process.exit(within: .seconds(5))
         }
     }
 

@@ -62,6 +62,32 @@ public enum KlineCSV {
             takerBuyVolume: try decimal(9, "taker_buy_volume"), takerBuyQuoteVolume: try decimal(10, "taker_buy_quote_volume"))
     }
 
+    /// One data row in the archive format (no line end): times in Unix milliseconds, decimals
+    /// written exactly as given, so text read from an archive (or stored as `numeric::text`)
+    /// prints back byte for byte. Binance always writes `0` in the `ignore` column.
+    public static func row(
+        openTime: Int64, open: String, high: String, low: String, close: String, volume: String,
+        closeTime: Int64, quoteVolume: String, trades: Int64, takerBuyVolume: String, takerBuyQuoteVolume: String,
+        ignore: String = "0"
+    ) -> String {
+        var line = String(openTime)
+        line.reserveCapacity(128)
+        for field in [open, high, low, close, volume] { line += ","; line += field }
+        line += ","; line += String(closeTime)
+        line += ","; line += quoteVolume
+        line += ","; line += String(trades)
+        for field in [takerBuyVolume, takerBuyQuoteVolume, ignore] { line += ","; line += field }
+        return line
+    }
+
+    /// A whole file: the header row (unless `header` is false), then `rows` (each as made by
+    /// `row(...)`), every line ending in `\n` as in data.binance.vision's archives.
+    public static func write(_ rows: some Sequence<String>, header: Bool = true) -> String {
+        var text = header ? Self.header + "\n" : ""
+        for row in rows { text += row; text += "\n" }
+        return text
+    }
+
     /// Symbol and interval from an archive file name such as `BTCUSDT-1m-2026-02.csv` or
     /// `BTCUSDT-1h-2026-02-03.zip` (a path is fine); nil when the name does not follow it.
     public static func nameParts(_ path: String) -> (symbol: String, interval: CandleInterval)? {

@@ -203,8 +203,11 @@ public final class StreamSlot: Sendable {
         let market = self.market
         do {
             try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 22), logger: logger
+                url: url, configuration: .init(maxFrameSize: 1 << 22, closeTimeout: .seconds(2)), logger: logger
             ) { inbound, outbound, _ in
+                // However the session ends (cancelled, silent, failed), close the socket now
+                // rather than leave it to the server's ping timeout.
+                defer { Task { try? await outbound.close(.goingAway, reason: nil) } }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     // Writer: paced subscription requests.
                     group.addTask {

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Binance
+import CandleStore
+import Core
+import Foundation
+import REST
+import ServiceLifecycle
+import ServiceRuntime
+
+/// `alphapulse-ingest serve`: the long-running ingest.
+public struct ServeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Ingest the tracked symbols' 1m klines over WebSocket, backfill gaps, persist candles and rollups.",
+        discussion: """
+            Several instances share the symbols through shard leases in Redis (ingest.shards); each also runs a \
+            persister in the consumer group on the candles stream.
+            """
+    )
+
+    @OptionGroup public var options: ServiceOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let config = try options.load()
+        let app = try await ServiceApp(service: "ingest", config: config)
+        let runtime = IngestRuntime(context: app.context)
+        try await app.run(runtime.services, stats: { await runtime.status.stats() })
+    }
+}
+
+/// Everything `serve` runs, wired from the configuration.
+struct IngestRuntime: Sendable {
+    let services: [any Service]
+    let status: IngestStatus
+
+    init(context: ServiceContext) {
+        let config = context.config
+        let settings = config.ingest
+        let keys = IngestKeys(prefix: config.redis.prefix)
+        let metrics = IngestMetrics()
+        let store = CandleStore(postgres: context.postgres)
+        let sink = KlineSink(redis: context.redis, keys: keys, maxLength: settings.candlesMaxLength, metrics: metrics, logger: context.logger)
+        let rest = RESTClient(
+            configuration: .init(timeout: .milliseconds(Int64(config.binance.restTimeoutSeconds * 1000)), maxRetries: config.binance.restMaxRetries),
+            logger: context.logger)
+        let restEndpoints = ConnectionManager.Endpoints(spot: config.binance.spotRESTURL, futures: config.binance.futuresRESTURL)
+        let backfiller = Backfiller(
+            client: rest, endpoints: restEndpoints, sink: sink,
+            settings: .init(firstCandles: settings.backfillFirstCandles, maxLookbackHours: settings.backfillMaxHours), metrics: metrics,
+            logger: context.logger
+        ) { market, symbol in
+            try await store.lastOpenTime(market: market, symbol: symbol, interval: .oneMinute)
+        }
+        var limits: [Market: ConnectionLimits] = [:]
+        limits[.futures] = ConnectionLimits(
+            streamsPerConnection: settings.streamsPerConnectionFutures, messagesPerSecond: settings.messagesPerSecondFutures,
+            connectionAttempts: settings.connectsPer5m)
+        limits[.spot] = ConnectionLimits(
+            streamsPerConnection: settings.streamsPerConnectionSpot, messagesPerSecond: settings.messagesPerSecondSpot,
+            connectionAttempts: settings.connectsPer5m)
+        let manager = ConnectionManager(
+            endpoints: .init(spot: config.binance.spotWSURL, futures: config.binance.futuresWSURL), limits: limits,
+            settings: .init(
+                connectionSilence: .milliseconds(Int64(settings.connectionSilenceSeconds * 1000)),
+                symbolSilence: .milliseconds(Int64(settings.symbolSilenceSeconds * 1000)),
+                rotateAfter: .milliseconds(Int64(settings.rotateAfterHours * 3_600_000)),
+                reconnectMin: settings.reconnectMinSeconds, reconnectMax: settings.reconnectMaxSeconds),
+            sink: sink, metrics: metrics, logger: context.logger
+        ) { market, symbols in backfiller.requestSinceLastStored(market, symbols) }
+        let leases = ShardLeases(
+            redis: context.redis, keys: keys, shards: settings.shards, ttl: .milliseconds(Int64(settings.leaseTTLSeconds * 1000)),
+            instance: context.instance, logger: context.logger)
+        let ingest = StreamIngestService(
+            watcher: SymbolWatcher(redis: context.redis, keys: keys), leases: leases, manager: manager, sink: sink, redis: context.redis,
+            keys: keys, shards: settings.shards, balancePeriod: .milliseconds(Int64(settings.leaseTTLSeconds * 1000 / 3)), logger: context.logger)
+        let checker = ConsistencyChecker(
+            interval: .milliseconds(Int64(settings.consistencyIntervalSeconds * 1000)), lookbackHours: settings.backfillMaxHours,
+            settle: .milliseconds(Int64((settings.flushSeconds + 10) * 1000)), backfiller: backfiller, sink: sink,
+            symbols: { ingest.ownedSymbols },
+            gaps: { market, symbol, from, to in
+                // Only after the symbol's first stored minute in the window: older history is the
+                // first-start backfill's business, not a gap.
+                guard let first = try await store.candles(market: market, symbol: symbol, interval: .oneMinute, from: from, to: to + 60_000, limit: 1).first
+                else { return [] }
+                return MinuteRanges.ranges(try await store.missingMinutes(market: market, symbol: symbol, from: first.openTime, to: to + 60_000))
+            }, logger: context.logger)
+        let persister = Persister(
+            redis: context.redis, keys: keys, consumer: context.instance,
+            settings: .init(
+                flushRows: settings.flushRows, flushInterval: .milliseconds(Int64(settings.flushSeconds * 1000)),
+                claimIdle: .milliseconds(Int64(settings.claimIdleSeconds * 1000))),
+            metrics: metrics, logger: context.logger
+        ) { candles in
+            _ = try await store.upsert(candles.map(\.row))
+        }
+        status = IngestStatus(
+            manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count }, redis: context.redis,
+            keys: keys)
+        services = [persister, ingest, BackgroundService(name: "backfill") { try await backfiller.run() },
+                    BackgroundService(name: "consistency") { try await checker.run() }]
+    }
+}
+
+/// A loop run as a service: cancelled at graceful shutdown.
+struct BackgroundService: Service {
+    let name: String
+    let body: @Sendable () async throws -> Void
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await body() }
+        } catch is CancellationError {
+        }
+    }
+}
+
+extension StreamCandle {
+    /// The stored form.
+    var row: CandleRow {
+        CandleRow(
+            market: market, symbol: symbol, interval: .oneMinute, openTime: openTime, closeTime: closeTime, open: open, high: high,
+            low: low, close: close, volume: volume, quoteVolume: quoteVolume, trades: trades, takerBuyVolume: takerBuyVolume,
+            takerBuyQuoteVolume: takerBuyQuoteVolume, source: source == "backfill" ? .backfill : .ws)
+    }
+}
