@@ -108,6 +108,12 @@ import TestSupport
             try await control(port, "drop-every", #"{"seconds":0}"#)
             try await Task.sleep(for: .seconds(10))
 
+            // The heartbeat reports connections and the persister's lag.
+            let beat = try await redis.hgetall("ap:health:ingest:b")
+            let connections = try #require(beat["connections"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [[String: Any]] })
+            #expect(!connections.isEmpty && connections.allSatisfy { $0["market"] != nil && $0["streams"] != nil && $0["reconnects"] != nil })
+            #expect(beat["persister_pending"] != nil && Int(beat["frames"] ?? "0") ?? 0 > 0)
+
             // Graceful stop: both flush and persist what they hold.
             for process in processes { kill(process.pid, SIGTERM) }
             for process in processes {
@@ -127,6 +133,25 @@ import TestSupport
                 for symbol in symbols {
                     try await Self.verify(market: market, symbol: symbol, pool: pool, harness: harness)
                 }
+            }
+
+            // `export` prints the stored 1m candles as the replay's archive rows, each minute once.
+            let symbol = futures[0]
+            let exported = try runCommand(
+                [try executable(), "export", "--market", "futures", "--symbol", symbol, "--interval", "1m",
+                 "--from", "2026-02-01T00:00:00Z", "--to", "2026-02-03T00:00:00Z"], environment: environment)
+            #expect(exported.status == 0, "\(exported.output.suffix(1_000))")
+            let lines = exported.output.split(separator: "\n").filter { $0.first?.isNumber == true || $0.hasPrefix("open_time") }
+            #expect(lines.first == Substring(KlineCSV.header))
+            let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let opens = rows.compactMap { Int64($0[0]) }
+            #expect(Set(opens).count == opens.count, "a minute exported twice")
+            let expected = try await harness.expectedKlines(.futures, symbol, interval: "1m", from: opens.first ?? 0, to: opens.last ?? 0)
+            #expect(rows.count == expected.count)
+            for (row, kline) in zip(rows, expected) {
+                #expect(row == [String(kline.openTime), kline.open.text, kline.high.text, kline.low.text, kline.close.text, kline.volume.text,
+                                String(kline.closeTime), kline.quoteVolume.text, String(kline.trades), kline.takerBuyVolume.text,
+                                kline.takerBuyQuoteVolume.text, "0"])
             }
         }
         _ = postgres

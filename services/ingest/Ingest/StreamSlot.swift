@@ -242,6 +242,7 @@ public final class StreamSlot: Sendable {
                     }
                     // Reader.
                     group.addTask {
+                        var dropLog = DropLogLimiter()
                         var iterator = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
                         var announced = false
                         while let message = try await iterator.next() {
@@ -275,7 +276,10 @@ public final class StreamSlot: Sendable {
                                 }
                             } catch {
                                 self.metrics.dropped(error.reason.rawValue)
-                                self.logger.debug("frame dropped", metadata: [
+                                // Logged, but at most a few lines a minute per connection: a
+                                // broken feed must not flood the log.
+                                let level: Logger.Level = dropLog.allow(now: now) ? .warning : .debug
+                                self.logger.log(level: level, "frame dropped", metadata: [
                                     "reason": "\(error.reason.rawValue)", "field": "\(error.field ?? "")", "frame": "\(text.prefix(120))",
                                 ])
                             }
@@ -296,6 +300,21 @@ public final class StreamSlot: Sendable {
 
     static func now() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+/// At most 5 dropped-frame warnings per minute.
+struct DropLogLimiter {
+    var windowStart: Int64 = 0
+    var count = 0
+
+    mutating func allow(now: Int64) -> Bool {
+        if now - windowStart >= 60_000 {
+            windowStart = now
+            count = 0
+        }
+        count += 1
+        return count <= 5
     }
 }
 
