@@ -24,10 +24,10 @@ import TestSupport
 
     /// `indicators` equals TA-Lib's values (the committed reference vectors) to 1e-9, with
     /// empty cells exactly where TA-Lib has no value yet.
-    @Test func indicatorsMatchTALibRow_by_row() throws {
+    @Test func indicatorsMatchTALibRow_by_row() async throws {
         let input = try fixture("LINKUSDT", rows: 2000)
         let out = input + ".indicators.csv"
-        let run = try runCommand([try executable(), "indicators", "--klines", input, "--out", out])
+        let run = try await runCommandAsync([try executable(), "indicators", "--klines", input, "--out", out])
         #expect(run.status == 0, "\(run.output)")
         let produced = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(produced.first == "open_time,sma20,ema20,rsi14,macd,macd_signal,macd_hist,bb_upper,bb_middle,bb_lower,atr14,obv")
@@ -59,9 +59,9 @@ import TestSupport
         #expect(compared > 3000)
     }
 
-    @Test func analyzePrintsEveryHeadsVoteAndTheConsensus() throws {
+    @Test func analyzePrintsEveryHeadsVoteAndTheConsensus() async throws {
         let input = try fixture("NEARUSDT", rows: 4000)
-        let run = try runCommand([try executable(), "analyze", "--klines", input, "--at", "2026-02-03T12:00:00Z"])
+        let run = try await runCommandAsync([try executable(), "analyze", "--klines", input, "--at", "2026-02-03T12:00:00Z"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("NEARUSDT futures — 1m candle open 2026-02-03T12:00:00Z"))
         for head in ["technical", "sentiment", "volume", "rule_based", "ict", "wyckoff", "harmonic", "market_structure", "crypto_metrics"] {
@@ -73,7 +73,7 @@ import TestSupport
         #expect(sentiment.contains("NEUTRAL") && sentiment.contains("c=0.00"))
     }
 
-    @Test func badInvocationsFailWithAClearMessage() throws {
+    @Test func badInvocationsFailWithAClearMessage() async throws {
         let input = try fixture("NEARUSDT", rows: 100)
         let cases: [([String], String)] = [
             (["analyze", "--klines", "/nonexistent/NEARUSDT-1m-2026-02.csv"], "cannot be read"),
@@ -82,28 +82,28 @@ import TestSupport
             (["backtest", "--klines", input, "--step", "0"], "--step must be at least 1"),
         ]
         for (arguments, message) in cases {
-            let run = try runCommand([try executable()] + arguments)
+            let run = try await runCommandAsync([try executable()] + arguments)
             #expect(run.status != 0, "\(arguments)")
             #expect(run.output.contains(message), "\(arguments): \(run.output)")
         }
         let folder = URL(fileURLWithPath: input).deletingLastPathComponent().path
         let fiveMinutes = folder + "/NEARUSDT-5m-2026-02.csv"
         try String(contentsOfFile: input, encoding: .utf8).write(toFile: fiveMinutes, atomically: true, encoding: .utf8)
-        let wrongInterval = try runCommand([try executable(), "backtest", "--klines", fiveMinutes])
+        let wrongInterval = try await runCommandAsync([try executable(), "backtest", "--klines", fiveMinutes])
         #expect(wrongInterval.status != 0 && wrongInterval.output.contains("give 1m files"))
         let broken = folder + "/NEARUSDT-1m-broken.csv"
         try "1769904000000,1,2,0.5,1.5,10\n".write(toFile: broken, atomically: true, encoding: .utf8)
-        let malformed = try runCommand([try executable(), "backtest", "--klines", broken])
+        let malformed = try await runCommandAsync([try executable(), "backtest", "--klines", broken])
         #expect(malformed.status != 0 && malformed.output.contains("line 1: 6 columns"))
     }
 
-    @Test func backtestWritesTheSameReportTwiceWithEveryRequiredFigure() throws {
+    @Test func backtestWritesTheSameReportTwiceWithEveryRequiredFigure() async throws {
         let link = try fixture("LINKUSDT", rows: 4320)
         let near = try fixture("NEARUSDT", rows: 4320)
         var reports: [String] = []
         for attempt in 0..<2 {
             let report = link + ".report\(attempt).json"
-            let run = try runCommand([
+            let run = try await runCommandAsync([
                 try executable(), "backtest", "--klines", link, near, "--from", "2026-02-02T00:00:00Z", "--to", "2026-02-03T12:00:00Z",
                 "--step", "5", "--report", report,
             ])

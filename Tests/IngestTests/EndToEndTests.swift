@@ -101,7 +101,7 @@ import TestSupport
             try await Task.sleep(for: .seconds(5))
 
             // The stores restart under them.
-            try postgres.restart()
+            try await postgres.restartAsync()
             try await Task.sleep(for: .seconds(4))
             try await redisServer.restart()
             try await Task.sleep(for: .seconds(6))
@@ -137,7 +137,7 @@ import TestSupport
 
             // `export` prints the stored 1m candles as the replay's archive rows, each minute once.
             let symbol = futures[0]
-            let exported = try runCommand(
+            let exported = try await runCommandAsync(
                 [try executable(), "export", "--market", "futures", "--symbol", symbol, "--interval", "1m",
                  "--from", "2026-02-01T00:00:00Z", "--to", "2026-02-03T00:00:00Z"], environment: environment)
             #expect(exported.status == 0, "\(exported.output.suffix(1_000))")

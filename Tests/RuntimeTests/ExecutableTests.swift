@@ -17,12 +17,12 @@ import TestSupport
     }
 
     @Test(arguments: services)
-    func everyExecutableHasHelpMigrateAndConfig(service: String) throws {
-        let help = try runCommand([try executable(service), "--help"])
+    func everyExecutableHasHelpMigrateAndConfig(service: String) async throws {
+        let help = try await runCommandAsync([try executable(service), "--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("alphapulse-\(service)"))
         #expect(help.output.contains("migrate") && help.output.contains("config"))
-        let migrateHelp = try runCommand([try executable(service), "migrate", "--help"])
+        let migrateHelp = try await runCommandAsync([try executable(service), "migrate", "--help"])
         #expect(migrateHelp.status == 0)
         #expect(migrateHelp.output.contains("--database-url"))
     }
@@ -34,13 +34,13 @@ import TestSupport
         try await admin.execute("CREATE SCHEMA \(identifier: schema)")
         let target = url + (url.contains("?") ? "&" : "?") + "search_path=" + schema
         let environment = ProcessInfo.processInfo.environment
-        let first = try runCommand([try executable("ingest"), "migrate", "--database-url", target], environment: environment)
+        let first = try await runCommandAsync([try executable("ingest"), "migrate", "--database-url", target], environment: environment)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("applied 1_initial"))
-        let second = try runCommand([try executable("gateway"), "migrate", "--database-url", target], environment: environment)
+        let second = try await runCommandAsync([try executable("gateway"), "migrate", "--database-url", target], environment: environment)
         #expect(second.status == 0)
         #expect(second.output.contains("schema is up to date"))
-        let status = try runCommand([try executable("symbols"), "migrate", "--status", "--database-url", target], environment: environment)
+        let status = try await runCommandAsync([try executable("symbols"), "migrate", "--status", "--database-url", target], environment: environment)
         #expect(status.output.contains("applied 1_initial"))
         let tables = try await admin.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = \(schema) AND table_name = 'candles'")
         #expect(try tables[0].decode(0, as: Int.self) == 1)
@@ -55,7 +55,10 @@ import TestSupport
         try await admin.execute("CREATE SCHEMA \(identifier: schema)")
         let target = url + (url.contains("?") ? "&" : "?") + "search_path=" + schema
         let processes = try Self.services.prefix(5).map { try SpawnedProcess([try executable($0), "migrate", "--database-url", target]) }
-        let results = try processes.map { try $0.wait() }
+        var results: [(status: Int32, output: String)] = []
+        for process in processes {
+            results.append(try #require(await process.exit(within: .seconds(120)), "migrate did not finish"))
+        }
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.output))")
         #expect(results.filter { $0.output.contains("applied 1_initial") }.count == 1)
         #expect(results.filter { $0.output.contains("schema is up to date") }.count == 4)
@@ -65,23 +68,23 @@ import TestSupport
         await admin.close()
     }
 
-    @Test func unreachableDatabaseFailsWithAClearMessage() throws {
+    @Test func unreachableDatabaseFailsWithAClearMessage() async throws {
         let port = try freePort()
-        let result = try runCommand([try executable("symbols"), "migrate", "--database-url", "postgresql://u:hunter2@127.0.0.1:\(port)/x?connect_timeout=2"])
+        let result = try await runCommandAsync([try executable("symbols"), "migrate", "--database-url", "postgresql://u:hunter2@127.0.0.1:\(port)/x?connect_timeout=2"])
         #expect(result.status != 0)
         #expect(result.output.contains("connectionFailed"))
         #expect(!result.output.contains("hunter2"))
     }
 
-    @Test func invalidConfigurationStopsWithTheKeyNamed() throws {
-        let result = try runCommand([try executable("scheduler"), "config"], environment: ["ALPHAPULSE_ANALYSIS_BATCH_SIZE": "0", "PATH": "/usr/bin:/bin"])
+    @Test func invalidConfigurationStopsWithTheKeyNamed() async throws {
+        let result = try await runCommandAsync([try executable("scheduler"), "config"], environment: ["ALPHAPULSE_ANALYSIS_BATCH_SIZE": "0", "PATH": "/usr/bin:/bin"])
         #expect(result.status != 0)
         #expect(result.output.contains("analysis.batch_size"))
         #expect(result.output.contains("ALPHAPULSE_ANALYSIS_BATCH_SIZE"))
     }
 
-    @Test func configShowsOriginsAndHidesSecrets() throws {
-        let result = try runCommand(
+    @Test func configShowsOriginsAndHidesSecrets() async throws {
+        let result = try await runCommandAsync(
             [try executable("inference"), "config", "--set", "symbols.spot=12"],
             environment: ["ALPHAPULSE_REDIS_URL": "redis://:topsecret@cache:6379/1", "PATH": "/usr/bin:/bin"]
         )

@@ -27,24 +27,24 @@ import TestSupport
             environment["ALPHAPULSE_REST_MAX_RETRIES"] = "0"
             environment["ALPHAPULSE_LOG_LEVEL"] = "error"
 
-            let refreshed = try runCommand([try executable(), "refresh"], environment: environment)
+            let refreshed = try await runCommandAsync([try executable(), "refresh"], environment: environment)
             #expect(refreshed.status == 0, "\(refreshed.output)")
             #expect(refreshed.output.contains("refreshed: futures 10 of"), "\(refreshed.output)")
 
-            let listed = try runCommand([try executable(), "list", "--market", "futures", "--json"], environment: environment)
+            let listed = try await runCommandAsync([try executable(), "list", "--market", "futures", "--json"], environment: environment)
             #expect(listed.status == 0)
             let start = try #require(listed.output.firstIndex(of: "["))
             let list = try JSONDecoder().decode([TrackedSymbol].self, from: Data(listed.output[start...].utf8))
             #expect(list.map(\.symbol) == harness.expectedRanking(.futures, count: 10))
             #expect(list.allSatisfy { $0.market == .futures })
-            let table = try runCommand([try executable(), "list"], environment: environment)
+            let table = try await runCommandAsync([try executable(), "list"], environment: environment)
             #expect(table.output.contains("MARKET") && table.output.split(separator: "\n").count >= 23)
 
             harness.faults.failWithStatus(503, for: 60)
-            let failed = try runCommand([try executable(), "refresh"], environment: environment)
+            let failed = try await runCommandAsync([try executable(), "refresh"], environment: environment)
             #expect(failed.status != 0)
             #expect(failed.output.contains("refresh failed, the stored list is unchanged: server_error"), "\(failed.output)")
-            let bad = try runCommand([try executable(), "list", "--market", "options"], environment: environment)
+            let bad = try await runCommandAsync([try executable(), "list", "--market", "options"], environment: environment)
             #expect(bad.status != 0)
         }
     }

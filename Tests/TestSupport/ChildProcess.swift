@@ -14,6 +14,19 @@ public func runCommand(_ arguments: [String], environment: [String: String]? = n
 /// posix_spawn and waitpid are used rather than Foundation's `Process`, whose exit monitoring
 /// on Linux can miss a child's exit. Output goes through a temporary file, not a pipe: a
 /// daemon the command starts (pg_ctl start) inherits the descriptors and would hold a pipe open.
+/// Runs a command to completion without blocking a thread of Swift's cooperative pool (the
+/// child is reaped by polling), so long commands cannot starve concurrently running tests.
+/// - Throws: when it cannot be started, or still runs after `timeout` (it is then killed).
+public func runCommandAsync(
+    _ arguments: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(600)
+) async throws -> (status: Int32, output: String) {
+    let process = try SpawnedProcess(arguments, environment: environment)
+    if let result = await process.exit(within: timeout) { return result }
+    kill(process.pid, SIGKILL)
+    _ = await process.exit(within: .seconds(10))
+    throw POSIXError(.ETIMEDOUT)
+}
+
 public final class SpawnedProcess: Sendable {
     public let pid: pid_t
     private let outputPath: String

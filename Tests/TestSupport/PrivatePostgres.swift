@@ -46,6 +46,18 @@ public final class PrivatePostgres: @unchecked Sendable {
         try start()
     }
 
+    /// `restart()` without blocking a cooperative thread while pg_ctl works.
+    public func restartAsync() async throws {
+        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        for arguments in [
+            ["\(binDir)/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "stop"],
+            ["\(binDir)/pg_ctl", "-D", directory + "/data", "-o", options, "-l", directory + "/log", "-w", "-t", "60", "start"],
+        ] {
+            let result = try await runCommandAsync(runningAsRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
+            guard result.status == 0 else { throw Failure(message: "\(arguments[1]) failed: \(result.output)") }
+        }
+    }
+
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         if runningAsRoot {
             _ = try runCommand(["chown", "-R", "postgres", directory])
