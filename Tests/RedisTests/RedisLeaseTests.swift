@@ -33,9 +33,10 @@ import Testing
         let key = TestEnvironment.uniqueName("leaseexpiry") + ":lease"
         try await withClient { redis in
             // Long enough that the refusal below cannot race the expiry on a loaded machine.
-            let first = try #require(try await redis.acquireLease(key, ttl: .seconds(5)))
+            // (The whole suite shares two cores; a command can wait seconds for a thread.)
+            let first = try #require(try await redis.acquireLease(key, ttl: .seconds(20)))
             #expect(try await redis.acquireLease(key, ttl: .seconds(10), token: "contender") == nil)
-            let takenOver = await waitUntil(timeout: .seconds(20)) {
+            let takenOver = await waitUntil(timeout: .seconds(60)) {
                 (try? await redis.acquireLease(key, ttl: .seconds(10), token: "successor")) != nil
             }
             #expect(takenOver)

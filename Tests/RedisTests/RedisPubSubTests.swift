@@ -24,7 +24,7 @@ import Testing
             #expect(received[payloads.count + 1].channel == channel + ":px")
             await subscriber.close()
             // The server drops the subscription once it has processed the close.
-            #expect(await waitUntil(timeout: .seconds(5)) { (try? await redis.publish("nobody", to: channel)) == 0 })
+            #expect(await waitUntil(timeout: .seconds(30)) { (try? await redis.publish("nobody", to: channel)) == 0 })
         }
     }
 
