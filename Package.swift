@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "alphapulse-bench", targets: ["alphapulse-bench"]),
         .executable(name: "alphapulse-replay-bench", targets: ["alphapulse-replay-bench"]),
         .executable(name: "alphapulse-analysis-bench", targets: ["alphapulse-analysis-bench"]),
+        .executable(name: "alphapulse-ingest-bench", targets: ["alphapulse-ingest-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -77,10 +78,11 @@ let package = Package(
             // The frame parser is the ingest's hot path, in tests too.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        .target(name: "Archive", dependencies: ["CZlib"], path: "shared/Archive"),
         .target(
             name: "CandleStore",
             dependencies: [
-                "Core", "Postgres", "Schema", "CZlib",
+                "Archive", "Core", "Postgres", "Schema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -130,7 +132,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "ServiceRuntime", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema",
+                "ServiceRuntime", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -156,7 +158,7 @@ let package = Package(
         .target(
             name: "Replay",
             dependencies: [
-                "ServiceRuntime", "Core", "CZlib",
+                "Archive", "ServiceRuntime", "Core",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -185,10 +187,25 @@ let package = Package(
             path: "benchmarks/analysis-bench"
         ),
 
+        .target(name: "BenchSupport", path: "benchmarks/BenchSupport"),
+
+        .executableTarget(
+            name: "alphapulse-ingest-bench",
+            dependencies: [
+                "BenchSupport", "Ingest", "Postgres", "Redis", "REST",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "benchmarks/ingest-bench"
+        ),
+
         .executableTarget(
             name: "alphapulse-replay-bench",
             dependencies: [
-                "REST",
+                "BenchSupport", "REST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WSClient", package: "swift-websocket"),
             ],
@@ -211,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "REST", "TestSupport",
+                "Archive", "Replay", "REST", "TestSupport",
                 .product(name: "WSClient", package: "swift-websocket"),
             ],
             path: "Tests/ReplayTests",

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Testing
 import TestSupport
@@ -197,13 +198,13 @@ enum ArchiveFixture {
         let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED) as z: z.writestr('X-1m-2026-02.csv', 'hello world')"
         try #require(try runCommand(["python3", "-c", script, zipPath]).status == 0)
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: zipPath)))
-        let zip = try ZipReader(bytes: bytes)
+        let zip = try ZipArchive(bytes: bytes)
         #expect(zip.entries.map(\.name) == ["X-1m-2026-02.csv"])
         #expect(try zip.extract(zip.entries[0]) == Array("hello world".utf8))
         // Flip one byte of the stored content: the CRC check catches it.
         let dataStart = 30 + "X-1m-2026-02.csv".utf8.count
         bytes[dataStart] ^= 0xFF
-        let corrupted = try ZipReader(bytes: bytes)
-        #expect(throws: ZipReader.Failure.self) { try corrupted.extract(corrupted.entries[0]) }
+        let corrupted = try ZipArchive(bytes: bytes)
+        #expect(throws: ZipArchive.Failure.self) { try corrupted.extract(corrupted.entries[0]) }
     }
 }

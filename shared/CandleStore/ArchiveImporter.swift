@@ -1,3 +1,4 @@
+import Archive
 import Core
 import Foundation
 import Logging

@@ -48,5 +48,3 @@ public struct ServiceOptions: ParsableArguments {
     }
 }
 
-// Commands take `--market futures|spot`.
-extension Market: ExpressibleByArgument {}

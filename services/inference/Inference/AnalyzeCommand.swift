@@ -39,7 +39,7 @@ public struct AnalyzeCommand: AsyncParsableCommand {
     public func run() async throws {
         let config = try options.load()
         let series = try KlineFiles.load(klines, market: market, symbol: symbol)
-        let at = try self.at.map { try KlineFiles.instant($0, option: "--at") }
+        let at = try self.at.map { try ISOInstant.millis($0, option: "--at") }
         let analyzer = Analyzer(heads: Heads.all(), rules: ConsensusRules(config.signals))
         let signalRules = SignalRules(config.signals)
         let stopATR = StopATR(config.signals)

@@ -52,8 +52,8 @@ public struct BacktestCommand: AsyncParsableCommand {
         let config = try options.load()
         let series = try KlineFiles.load(klines, market: market)
         let options = BacktestOptions(
-            from: try from.map { try KlineFiles.instant($0, option: "--from") },
-            to: try to.map { try KlineFiles.instant($0, option: "--to") },
+            from: try from.map { try ISOInstant.millis($0, option: "--from") },
+            to: try to.map { try ISOInstant.millis($0, option: "--to") },
             stepMinutes: step, baselineSeed: seed)
         let stopATR = StopATR(config.signals)
         let backtester = Backtester(

@@ -38,14 +38,6 @@ enum KlineFiles {
         return bySymbol
     }
 
-    /// Parses an ISO 8601 instant (`2026-02-10T12:00:00Z`, or a date alone for its midnight UTC)
-    /// into Unix milliseconds.
-    static func instant(_ text: String, option: String) throws -> Int64 {
-        if let date = try? Date(text, strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        throw ValidationError("\(option) '\(text)' is not an ISO 8601 time such as 2026-02-10T12:00:00Z")
-    }
-
     static func iso(_ millis: Int64) -> String {
         Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601)
     }

@@ -34,8 +34,8 @@ public struct ExportCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let from = try Self.instant(self.from, option: "--from")
-        let to = try Self.instant(self.to, option: "--to")
+        let from = try ISOInstant.millis(self.from, option: "--from")
+        let to = try ISOInstant.millis(self.to, option: "--to")
         guard from < to else { throw ValidationError("--from must be before --to") }
         let config = try options.load()
         Observability.bootstrap(service: "ingest", config: config)
@@ -54,12 +54,4 @@ public struct ExportCommand: AsyncParsableCommand {
             throw error
         }
     }
-
-    static func instant(_ text: String, option: String) throws -> Int64 {
-        if let date = try? Date(text, strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        throw ValidationError("\(option) '\(text)' is not an ISO 8601 time such as 2026-02-10T12:00:00Z")
-    }
 }
-
-extension CandleInterval: ExpressibleByArgument {}

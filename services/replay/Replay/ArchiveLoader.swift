@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Synchronization
 
@@ -121,12 +122,12 @@ public enum ArchiveLoader {
         var bytes = [UInt8](data)
         if file.isZip {
             do {
-                let zip = try ZipReader(bytes: bytes)
+                let zip = try ZipArchive(bytes: bytes)
                 guard let entry = zip.entries.first(where: { $0.name.lowercased().hasSuffix(".csv") }) else {
                     throw ArchiveError(code: .badZip, file: file.path, detail: "the zip holds no .csv entry")
                 }
                 bytes = try zip.extract(entry)
-            } catch let failure as ZipReader.Failure {
+            } catch let failure as ZipArchive.Failure {
                 throw ArchiveError(code: .badZip, file: file.path, detail: failure.description)
             }
         }

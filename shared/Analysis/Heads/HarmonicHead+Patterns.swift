@@ -121,8 +121,8 @@ extension HarmonicHead {
 
     /// "bullish Gartley on 1h: X 100 A 120 …, accuracy 96 %, D forming 0 candles ago: long".
     func describe(_ m: Match, _ interval: CandleInterval) -> String {
-        let p = StructureKit.price
-        let r = { (v: Double) in StructureKit.decimal(v, 2) }
+        let p = { (value: Double) in ReasonFormat.price(value, trimmingZeros: true) }
+        let r = { (v: Double) in ReasonFormat.decimal(v, 2) }
         let side = m.bullish ? "bullish" : "bearish"
         let pts = m.points
         var text = "\(side) \(m.pattern.name) on \(interval.rawValue): "
@@ -133,7 +133,7 @@ extension HarmonicHead {
             text += "A \(p(pts[1].price)) B \(p(pts[2].price)) C \(p(pts[3].price)) D \(p(pts[4].price))"
             text += " (BC \(r(m.ratios.bc)) AB, CD \(r(m.ratios.abcd)) AB)"
         }
-        text += ", accuracy \(StructureKit.percent(m.accuracy)), D \(m.confirmed ? "confirmed" : "forming")"
+        text += ", accuracy \(ReasonFormat.wholePercent(m.accuracy)), D \(m.confirmed ? "confirmed" : "forming")"
         text += m.age == 0 ? " on the last candle" : " \(m.age) candle\(m.age == 1 ? "" : "s") ago"
         return text + (m.bullish ? ": long" : ": short")
     }

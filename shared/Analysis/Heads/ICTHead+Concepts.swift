@@ -74,7 +74,7 @@ extension ICTHead {
 
         let tf = interval.rawValue
         func zone(_ bottom: Double, _ top: Double) -> String {
-            StructureKit.price(bottom) + "–" + StructureKit.price(top)
+            ReasonFormat.price(bottom, trimmingZeros: true) + "–" + ReasonFormat.price(top, trimmingZeros: true)
         }
         switch (bullTapped, bearTapped) {
         case let (bull?, bear?):
@@ -87,7 +87,7 @@ extension ICTHead {
         case (nil, nil):
             break
         }
-        let atrs = { (d: Double) in StructureKit.decimal(d / atr, 1) }
+        let atrs = { (d: Double) in ReasonFormat.decimal(d / atr, 1) }
         switch (bullNear, bearNear) {
         case let (bull?, bear?):
             return bull.2 <= bear.2
@@ -118,19 +118,19 @@ extension ICTHead {
         let leg = high - low
         guard leg >= oteMinimumLegATR * atr, leg > 0 else { return nil }
         let close = c.close[last]
-        let band = StructureKit.decimal(oteZone.lowerBound * 100, 0) + "–" + StructureKit.percent(oteZone.upperBound)
+        let band = ReasonFormat.decimal(oteZone.lowerBound * 100, 0) + "–" + ReasonFormat.wholePercent(oteZone.upperBound)
         let tf = interval.rawValue
         if lo < hi, hi <= last - 2 {
             let retrace = (high - close) / leg
             guard oteZone.contains(retrace) else { return nil }
-            return (1, "price \(StructureKit.percent(retrace)) back into the \(tf) up-swing "
-                + "\(StructureKit.price(low))→\(StructureKit.price(high)): inside the \(band) OTE, long zone")
+            return (1, "price \(ReasonFormat.wholePercent(retrace)) back into the \(tf) up-swing "
+                + "\(ReasonFormat.price(low, trimmingZeros: true))→\(ReasonFormat.price(high, trimmingZeros: true)): inside the \(band) OTE, long zone")
         }
         if hi < lo, lo <= last - 2 {
             let retrace = (close - low) / leg
             guard oteZone.contains(retrace) else { return nil }
-            return (-1, "price \(StructureKit.percent(retrace)) back into the \(tf) down-swing "
-                + "\(StructureKit.price(high))→\(StructureKit.price(low)): inside the \(band) OTE, short zone")
+            return (-1, "price \(ReasonFormat.wholePercent(retrace)) back into the \(tf) down-swing "
+                + "\(ReasonFormat.price(high, trimmingZeros: true))→\(ReasonFormat.price(low, trimmingZeros: true)): inside the \(band) OTE, short zone")
         }
         return nil
     }
@@ -172,8 +172,8 @@ extension ICTHead {
         }
         guard let best else { return nil }
         let tf = interval.rawValue
-        let level = StructureKit.price(best.level)
-        let extreme = StructureKit.price(best.extreme)
+        let level = ReasonFormat.price(best.level, trimmingZeros: true)
+        let extreme = ReasonFormat.price(best.extreme, trimmingZeros: true)
         if best.score > 0 {
             let what = best.equal ? "equal lows" : "the swing low"
             return (best.score, "bullish liquidity sweep on \(tf): wick to \(extreme) below \(what) \(level), "

@@ -126,12 +126,12 @@ public struct ICTHead: Head {
         var factor = outsideKillZoneFactor
         let moment = input.time ?? frames.map(\.closeTime).max()!
         let minute = Int(((moment + 1) / 60_000) % 1440)
-        let clock = StructureKit.clock(moment + 1)
+        let clock = ReasonFormat.clock(moment + 1)
         if let zone = killZones.first(where: { $0.contains(minute: minute) }) {
             factor = 1
             reasons.append("\(clock) UTC is inside the \(zone.name) kill zone")
         } else {
-            reasons.append("\(clock) UTC is outside the kill zones: confidence × \(StructureKit.decimal(factor, 2))")
+            reasons.append("\(clock) UTC is outside the kill zones: confidence × \(ReasonFormat.decimal(factor, 2))")
         }
         reasons += skipped
         return tally.vote(

@@ -1,8 +1,8 @@
 import Core
 
 /// Plumbing shared by the price-structure heads (ICT, Wyckoff, harmonic, market structure):
-/// picking usable timeframes, tallying signed evidence into a vote, and formatting numbers for
-/// reasons without Foundation.
+/// picking usable timeframes and tallying signed evidence into a vote (numbers in reasons are
+/// formatted by `ReasonFormat`).
 enum StructureKit {
     /// Price and volume columns of one timeframe's newest candles, oldest first.
     struct Series {
@@ -112,56 +112,6 @@ enum StructureKit {
                 head: head, direction: net > 0 ? .long : .short, probability: probability, confidence: confidence,
                 reasons: reasons)
         }
-    }
-
-    /// `value` with `digits` decimals ("28.4", "-0.05"); "n/a" when not finite.
-    static func decimal(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite else { return "n/a" }
-        let digits = max(0, min(digits, 12))
-        var scale: Int64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(value) * Double(scale)).rounded()
-        guard scaled < 9.0e15 else { return String(value) }
-        let n = Int64(scaled)
-        let sign = n != 0 && value < 0 ? "-" : ""
-        let whole = String(n / scale)
-        guard scale > 1 else { return sign + whole }
-        var fraction = String(n % scale)
-        if fraction.count < digits { fraction = String(repeating: "0", count: digits - fraction.count) + fraction }
-        return sign + whole + "." + fraction
-    }
-
-    /// A price with at most six significant digits and no trailing zeros ("65432.1", "99.85",
-    /// "0.0000123456").
-    static func price(_ value: Double) -> String {
-        guard value.isFinite, value != 0 else { return decimal(value, 2) }
-        var magnitude = 0
-        var v = abs(value)
-        while v >= 10 {
-            v /= 10
-            magnitude += 1
-        }
-        while v < 1 {
-            v *= 10
-            magnitude -= 1
-        }
-        var text = decimal(value, max(0, min(12, 5 - magnitude)))
-        if text.utf8.contains(UInt8(ascii: ".")) {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
-        }
-        return text
-    }
-
-    /// A fraction as a whole percentage: 0.705 → "71 %".
-    static func percent(_ fraction: Double) -> String { decimal(fraction * 100, 0) + " %" }
-
-    /// "HH:MM" of a Unix-ms moment, UTC.
-    static func clock(_ milliseconds: Int64) -> String {
-        let minute = Int((milliseconds / 60_000) % 1440)
-        let h = minute / 60
-        let m = minute % 60
-        return (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
     }
 
     /// Mean true range of the last `period` candles of `c` (the first candle's range is its

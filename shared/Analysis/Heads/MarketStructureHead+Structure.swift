@@ -69,8 +69,8 @@ extension MarketStructureHead {
         }
         guard top > bottom else { return nil }
         let position = (c.close[last] - bottom) / (top - bottom)
-        let range = "\(StructureKit.price(bottom))–\(StructureKit.price(top))"
-        let text = "price at \(StructureKit.percent(position)) of the \(dealingTimeframe.rawValue) dealing range \(range)"
+        let range = "\(ReasonFormat.price(bottom, trimmingZeros: true))–\(ReasonFormat.price(top, trimmingZeros: true))"
+        let text = "price at \(ReasonFormat.wholePercent(position)) of the \(dealingTimeframe.rawValue) dealing range \(range)"
         guard abs(position - 0.5) >= equilibriumBand else { return (0, text + ": equilibrium") }
         let score = premiumDiscountWeight * min(1, max(-1, (0.5 - position) * 2))
         return (score, text + (position < 0.5 ? ": discount, favours long" : ": premium, favours short"))
@@ -82,6 +82,6 @@ extension MarketStructureHead {
         let through = event.direction > 0 ? "above" : "below"
         let when = age == 0 ? "on the last candle" : "\(age) candle\(age == 1 ? "" : "s") ago"
         let meaning = event.reversal ? "reversal" : "continuation"
-        return "\(tf): \(side) \(what), close \(through) \(StructureKit.price(event.level)) \(when) (\(meaning))"
+        return "\(tf): \(side) \(what), close \(through) \(ReasonFormat.price(event.level, trimmingZeros: true)) \(when) (\(meaning))"
     }
 }

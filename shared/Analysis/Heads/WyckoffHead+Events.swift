@@ -22,7 +22,7 @@ extension WyckoffHead {
         guard let range = tradingRange(c, end: eventStart) else {
             return [(0, "\(tf): no trading range in the \(rangeBars) candles before the last \(eventBars)", false)]
         }
-        let p = StructureKit.price
+        let p = { (value: Double) in ReasonFormat.price(value, trimmingZeros: true) }
         let context = range.context < 0 ? ", after a downtrend" : range.context > 0 ? ", after an uptrend" : ""
         let rangeText = "\(p(range.low))–\(p(range.high))"
         var out: [(score: Double, reason: String, primary: Bool)] = []
@@ -89,7 +89,7 @@ extension WyckoffHead {
         }
         for i in s...last where atLow ? c.close[i] < level : c.close[i] > level { return nil }
 
-        let p = StructureKit.price
+        let p = { (value: Double) in ReasonFormat.price(value, trimmingZeros: true) }
         let volumeRatio = range.meanVolume > 0 ? c.volume[s] / range.meanVolume : 1
         var score = 1.0
         var text = atLow
@@ -97,9 +97,9 @@ extension WyckoffHead {
             : "upthrust: poke to \(p(extreme)) above the range high, failed back inside"
         if volumeRatio <= moderateVolume {
             score += 0.25
-            text += " on moderate volume (\(StructureKit.decimal(volumeRatio, 1))× mean)"
+            text += " on moderate volume (\(ReasonFormat.decimal(volumeRatio, 1))× mean)"
         } else {
-            text += " on heavy volume (\(StructureKit.decimal(volumeRatio, 1))× mean)"
+            text += " on heavy volume (\(ReasonFormat.decimal(volumeRatio, 1))× mean)"
         }
         if atLow ? c.close[last] > c.high[s] : c.close[last] < c.low[s] {
             score += 0.5
@@ -126,8 +126,8 @@ extension WyckoffHead {
             let heavy = c.volume[i] >= highVolume * range.meanVolume
             if wide && heavy {
                 let position = spread > 0 ? (c.close[i] - c.low[i]) / spread : 0.5
-                let volume = StructureKit.decimal(range.meanVolume > 0 ? c.volume[i] / range.meanVolume : 0, 1)
-                let width = StructureKit.decimal(spread / range.meanSpread, 1)
+                let volume = ReasonFormat.decimal(range.meanVolume > 0 ? c.volume[i] / range.meanVolume : 0, 1)
+                let width = ReasonFormat.decimal(spread / range.meanSpread, 1)
                 if c.close[i] > range.high, position >= 2.0 / 3, c.close[last] > range.high {
                     return (1.5, "sign of strength: \(width)× wide up-bar on \(volume)× volume closed above the range")
                 }
@@ -150,7 +150,7 @@ extension WyckoffHead {
             if c.volume[i] >= absorptionVolume * range.meanVolume, spread <= absorptionSpread * range.meanSpread,
                 c.close[i] >= range.low, c.close[i] <= range.high
             {
-                let volume = StructureKit.decimal(c.volume[i] / range.meanVolume, 1)
+                let volume = ReasonFormat.decimal(c.volume[i] / range.meanVolume, 1)
                 out.append(
                     c.close[i] < range.middle
                         ? (0.5, "effort without result: \(volume)× volume on a narrow bar near the lows, supply absorbed")
@@ -175,6 +175,6 @@ extension WyckoffHead {
     }
 
     private func ratio(_ a: Double, _ b: Double) -> String {
-        b > 0 ? StructureKit.decimal(a / b, 1) + "×" : "all of"
+        b > 0 ? ReasonFormat.decimal(a / b, 1) + "×" : "all of"
     }
 }

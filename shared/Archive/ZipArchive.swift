@@ -3,36 +3,40 @@ import CZlib
 /// Reads the entries of a zip archive held in memory (as data.binance.vision ships its klines):
 /// the central directory locates each entry; stored and deflated entries are supported and
 /// every extracted entry is checked against its CRC-32. ZIP64 and encrypted entries are rejected.
-struct ZipReader {
-    struct Entry: Sendable, Hashable {
-        var name: String
-        var method: UInt16
-        var flags: UInt16
-        var crc32: UInt32
-        var compressedSize: Int
-        var uncompressedSize: Int
-        var localHeaderOffset: Int
+public struct ZipArchive: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var name: String
+        public var method: UInt16
+        public var flags: UInt16
+        public var crc32: UInt32
+        public var compressedSize: Int
+        public var uncompressedSize: Int
+        public var localHeaderOffset: Int
     }
 
     /// Why an archive could not be read (the caller adds the file name).
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
 
     /// Largest entry we inflate; kline archives are a few MB (a month of 1m rows is ~4 MB).
-    static let maximumEntrySize = 1 << 31
+    public static let maximumEntrySize = 1 << 31
 
-    let bytes: [UInt8]
-    let entries: [Entry]
+    public let bytes: [UInt8]
+    /// The archive's entries, in central-directory order.
+    public let entries: [Entry]
 
-    init(bytes: [UInt8]) throws(Failure) {
+    /// Reads the central directory.
+    /// - Throws: `Failure` when the bytes are not a zip archive this reader supports.
+    public init(bytes: [UInt8]) throws(Failure) {
         self.bytes = bytes
         self.entries = try Self.readCentralDirectory(bytes)
     }
 
     /// The uncompressed content of `entry`.
-    func extract(_ entry: Entry) throws(Failure) -> [UInt8] {
+    /// - Throws: `Failure` for an encrypted, oversized, truncated or corrupt (CRC) entry.
+    public func extract(_ entry: Entry) throws(Failure) -> [UInt8] {
         guard entry.flags & 1 == 0 else { throw Failure("entry \(entry.name) is encrypted") }
         guard entry.uncompressedSize <= Self.maximumEntrySize else { throw Failure("entry \(entry.name) is too large") }
         let header = entry.localHeaderOffset
