@@ -1,4 +1,5 @@
 import Binance
+import CandleStore
 import Core
 import Foundation
 import Logging
@@ -76,13 +77,13 @@ final class IngestHarness: Sendable {
 
     /// Every closed kline in the `candles` stream, by market and symbol, keyed by open time
     /// (a repeated minute must carry identical fields).
-    func streamed() async throws -> [MarketSymbolKey: [Int64: StreamCandle]] {
-        var result: [MarketSymbolKey: [Int64: StreamCandle]] = [:]
+    func streamed() async throws -> [MarketSymbolKey: [Int64: CandleRow]] {
+        var result: [MarketSymbolKey: [Int64: CandleRow]] = [:]
         var start = "-"
         while true {
             let entries = try await redis.xrange(keys.candles, start: start, count: 5_000)
             for entry in entries {
-                let candle = try #require(StreamCandle(fields: entry.fields))
+                let candle = try #require(CandleRow(streamFields: entry.fields))
                 let key = MarketSymbolKey(market: candle.market, symbol: candle.symbol)
                 if let seen = result[key]?[candle.openTime] {
                     var other = candle

@@ -1,4 +1,5 @@
 import Binance
+import CandleStore
 import Core
 import Foundation
 import Logging
@@ -28,7 +29,7 @@ import TestSupport
             settings: .init(firstCandles: 0, maxLookbackHours: 24), metrics: metrics, logger: harness.logger
         ) { market, symbol in
             let entries = try await redis.xrange(keys.candles, start: "-", end: "+")
-            return entries.compactMap { StreamCandle(fields: $0.fields) }.filter { $0.market == market && $0.symbol == symbol }.map(\.openTime).max()
+            return entries.compactMap { CandleRow(streamFields: $0.fields) }.filter { $0.market == market && $0.symbol == symbol }.map(\.openTime).max()
         }
         let manager = ConnectionManager(
             endpoints: harness.endpoints, limits: [.spot: .spot, .futures: .futures], settings: settings, sink: sink, metrics: metrics,
@@ -37,7 +38,7 @@ import TestSupport
         let checker = ConsistencyChecker(
             interval: .seconds(1), lookbackHours: 1, settle: .seconds(120), backfiller: backfiller, sink: sink, symbols: { symbols },
             gaps: { market, symbol, from, to in
-                let stored = Set(try await redis.xrange(keys.candles, start: "-", end: "+").compactMap { StreamCandle(fields: $0.fields) }
+                let stored = Set(try await redis.xrange(keys.candles, start: "-", end: "+").compactMap { CandleRow(streamFields: $0.fields) }
                     .filter { $0.market == market && $0.symbol == symbol }.map(\.openTime))
                 guard let first = stored.min() else { return [] }
                 return Self.gaps(in: stored, from: max(from, first), to: to)

@@ -47,19 +47,27 @@ public struct Heartbeat: Service {
             let failed = results.filter { $0.failure != nil }.map(\.name)
             do {
                 let degraded = readiness.degraded
-                try await write(
-                    status: failed.isEmpty && degraded.isEmpty ? "ready" : "degraded", startedAt: startedAt, failedChecks: failed,
-                    stats: [("degraded", degraded.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))] + (await stats()))
+                // A write waiting on an unreachable Redis must not hold up shutdown.
+                try await cancelWhenGracefulShutdown {
+                    try await self.write(
+                        status: failed.isEmpty && degraded.isEmpty ? "ready" : "degraded", startedAt: startedAt, failedChecks: failed,
+                        stats: [("degraded", degraded.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))] + (await self.stats()))
+                }
+            } catch is CancellationError {
             } catch {
+                if Task.isShuttingDownGracefully { break }
                 failures.increment()
                 logger.warning("heartbeat not written", metadata: ["heartbeat.key": "\(key)", "error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
-        do {
-            _ = try await redis.delete(key)
-        } catch {
-            logger.warning("heartbeat not removed at shutdown; it expires by itself", metadata: ["error": "\(error)"])
+        let redis = self.redis, key = self.key, logger = self.logger
+        await withTimeLimit(.seconds(2)) {
+            do {
+                _ = try await redis.delete(key)
+            } catch {
+                logger.warning("heartbeat not removed at shutdown; it expires by itself", metadata: ["error": "\(error)"])
+            }
         }
     }
 

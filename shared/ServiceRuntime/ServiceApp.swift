@@ -89,12 +89,16 @@ public final class ServiceApp: Sendable {
         )
         // Started in this order and stopped in reverse: the service's own work stops first
         // (flushing), then the heartbeat goes, then the HTTP port closes.
-        let group = ServiceGroup(configuration: .init(
+        var configuration = ServiceGroupConfiguration(
             services: [.init(service: http), .init(service: heartbeat)] + services.map { .init(service: $0) },
             gracefulShutdownSignals: signals,
             cancellationSignals: [],
             logger: context.logger
-        ))
+        )
+        // A graceful stop that takes longer (a store gone, a service slow to let go) turns into
+        // cancellation, so SIGTERM always ends the process well within a supervisor's patience.
+        configuration.maximumGracefulShutdownDuration = Self.gracefulShutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         await groupBox.set(group)
         defer { Task { await self.groupBox.set(nil) } }
         do {
@@ -107,6 +111,9 @@ public final class ServiceApp: Sendable {
         await closeStores()
         context.logger.info("stopped")
     }
+
+    /// Longest graceful shutdown before the services are cancelled.
+    public static let gracefulShutdownLimit: Duration = .seconds(20)
 
     /// Starts a graceful shutdown, as SIGTERM would.
     public func shutdown() async {

@@ -40,8 +40,8 @@ public final class BlockingQueue: Sendable {
     }
 }
 
-/// The thread's job list. `NSCondition` guards `jobs` and `stopping`.
-private final class Worker: @unchecked Sendable {
+/// A thread's job list, run in submission order. `NSCondition` guards `jobs` and `stopping`.
+final class Worker: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
@@ -68,9 +68,11 @@ private final class Worker: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let job = jobs.removeFirst()
+            // Everything queued so far, in one go: one lock round per batch, not per job.
+            let batch = jobs
+            jobs.removeAll(keepingCapacity: true)
             condition.unlock()
-            job()
+            for job in batch { job() }
         }
     }
 }

@@ -1,26 +1,13 @@
+import CandleStore
 import Core
 
-/// A closed 1m kline as the `candles` stream carries it (see `IngestKeys`): exact decimal text.
-public struct StreamCandle: Sendable, Hashable {
-    public var market: Market
-    public var symbol: String
-    public var openTime: Int64
-    public var closeTime: Int64
-    public var open: String
-    public var high: String
-    public var low: String
-    public var close: String
-    public var volume: String
-    public var quoteVolume: String
-    public var trades: Int64
-    public var takerBuyVolume: String
-    public var takerBuyQuoteVolume: String
-    /// `ws` or `backfill`.
-    public var source: String
-
-    /// Decodes stream fields; nil when a field is missing or not of its type (the entry is
-    /// then acknowledged and counted as dropped — it can never become valid).
-    public init?(fields: [(name: String, value: String)]) {
+extension CandleRow {
+    /// Decodes an entry of the `candles` stream (see `IngestKeys`): a closed 1m kline with its
+    /// prices and volumes as Binance's exact decimal text. `src` is `ws` or `backfill`.
+    ///
+    /// nil when a field is missing or not of its type: the entry is then acknowledged and
+    /// counted as dropped, since it can never become valid.
+    public init?(streamFields fields: [(name: String, value: String)]) {
         var values: [String: String] = [:]
         for field in fields { values[field.name] = field.value }
         guard let marketText = values["m"], let market = Market(rawValue: marketText), let symbol = values["s"], !symbol.isEmpty,
@@ -32,19 +19,9 @@ public struct StreamCandle: Sendable, Hashable {
         for text in [open, high, low, close, volume, quoteVolume, takerBuyVolume, takerBuyQuoteVolume] where Double(text) == nil {
             return nil
         }
-        self.market = market
-        self.symbol = symbol
-        self.openTime = openTime
-        self.closeTime = closeTime
-        self.open = open
-        self.high = high
-        self.low = low
-        self.close = close
-        self.volume = volume
-        self.quoteVolume = quoteVolume
-        self.trades = trades
-        self.takerBuyVolume = takerBuyVolume
-        self.takerBuyQuoteVolume = takerBuyQuoteVolume
-        self.source = values["src"] == "backfill" ? "backfill" : "ws"
+        self.init(
+            market: market, symbol: symbol, interval: .oneMinute, openTime: openTime, closeTime: closeTime, open: open, high: high,
+            low: low, close: close, volume: volume, quoteVolume: quoteVolume, trades: trades, takerBuyVolume: takerBuyVolume,
+            takerBuyQuoteVolume: takerBuyQuoteVolume, source: values["src"] == "backfill" ? .backfill : .ws)
     }
 }

@@ -24,11 +24,15 @@ public final class StreamIngestService: Service, Sendable {
     let balancePeriod: Duration
     let logger: Logger
     let owned: Mutex<[Market: Set<String>]>
+    let flushExecutor: (any TaskExecutor)?
 
+    /// - Parameter flushExecutor: where the Redis flush loop runs; a dedicated thread keeps it
+    ///   from queueing behind busy frame readers (nil: the cooperative pool).
     public init(
         watcher: SymbolWatcher, leases: ShardLeases, manager: ConnectionManager, sink: KlineSink, redis: RedisClient,
-        keys: IngestKeys, shards: Int, balancePeriod: Duration, logger: Logger
+        keys: IngestKeys, shards: Int, balancePeriod: Duration, logger: Logger, flushExecutor: (any TaskExecutor)? = nil
     ) {
+        self.flushExecutor = flushExecutor
         self.watcher = watcher
         self.leases = leases
         self.manager = manager
@@ -48,7 +52,7 @@ public final class StreamIngestService: Service, Sendable {
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await self.flushLoop() }
+                    group.addTask(executorPreference: self.flushExecutor) { try await self.flushLoop() }
                     group.addTask { try await self.controlLoop() }
                     try await group.next()
                     group.cancelAll()
@@ -57,16 +61,24 @@ public final class StreamIngestService: Service, Sendable {
         } catch is CancellationError {
         }
         await manager.stop()
-        // Whatever arrived before the sockets closed still goes out.
-        for _ in 0..<20 {
-            do {
-                try await sink.flush()
-                break
-            } catch {
-                try? await Task.sleep(for: .milliseconds(250))
+        // Whatever arrived before the sockets closed still goes out, if Redis answers within a
+        // few seconds; otherwise the next start's backfill brings those minutes from Binance.
+        let sink = self.sink, leases = self.leases
+        let flushed = await withTimeLimit(.seconds(5)) {
+            while !Task.isCancelled {
+                do {
+                    try await sink.flush()
+                    return
+                } catch {
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
             }
         }
-        await leases.releaseAll()
+        if !flushed {
+            logger.warning("klines not written to Redis at shutdown; the next start backfills them", metadata: ["ingest.backlog": "\(sink.backlog)"])
+        }
+        // Unreleased leases expire after their TTL.
+        await withTimeLimit(.seconds(2)) { await leases.releaseAll() }
     }
 
     /// Flushes the sink every 50 ms; failures keep the data queued and are retried.

@@ -1,3 +1,4 @@
+import CandleStore
 import Core
 import Foundation
 import Logging
@@ -30,14 +31,18 @@ public final class Persister: Service, Sendable {
     let keys: IngestKeys
     let consumer: String
     let settings: Settings
-    let store: @Sendable ([StreamCandle]) async throws -> Void
+    let store: @Sendable ([CandleRow]) async throws -> Void
     let metrics: IngestMetrics
     let logger: Logger
+    let executor: (any TaskExecutor)?
 
+    /// - Parameter executor: where the write loop runs; a dedicated thread keeps it from
+    ///   queueing behind a saturated cooperative pool (nil: the pool).
     public init(
         redis: RedisClient, keys: IngestKeys, consumer: String, settings: Settings, metrics: IngestMetrics, logger: Logger,
-        store: @escaping @Sendable ([StreamCandle]) async throws -> Void
+        executor: (any TaskExecutor)? = nil, store: @escaping @Sendable ([CandleRow]) async throws -> Void
     ) {
+        self.executor = executor
         self.redis = redis
         self.keys = keys
         self.consumer = consumer
@@ -48,10 +53,15 @@ public final class Persister: Service, Sendable {
     }
 
     public func run() async throws {
-        // A dedicated connection: XREADGROUP blocks it.
+        try await withTaskExecutorPreference(executor) { try await self.loop() }
+    }
+
+    private func loop() async throws {
+        // A dedicated connection: XREADGROUP blocks it. Reads give way to a graceful shutdown at
+        // once (an unreachable Redis would hold each for its reconnect window); writes finish.
         let reader = redis.makeDedicatedClient(label: "persister")
         defer { Task { await reader.close() } }
-        var buffer: [(id: String, candle: StreamCandle?)] = []
+        var buffer: [(id: String, candle: CandleRow?)] = []
         var deadline = ContinuousClock.now + settings.flushInterval
         var ownPendingDone = false
         var lastClaim = ContinuousClock.now - .seconds(3600)
@@ -65,30 +75,38 @@ public final class Persister: Service, Sendable {
             }
             do {
                 if !groupReady {
-                    try await ensureGroup()
+                    try await cancelWhenGracefulShutdown { try await self.ensureGroup() }
                     groupReady = true
                 }
                 if !ownPendingDone {
                     // Entries this consumer read before a restart but never acknowledged.
-                    let own = try await reader.xreadgroup(
-                        group: IngestKeys.persisterGroup, consumer: consumer, streams: [keys.candles], id: "0", count: settings.flushRows)
-                    buffer += own.map { ($0.id, StreamCandle(fields: $0.fields)) }
+                    let own = try await cancelWhenGracefulShutdown {
+                        try await reader.xreadgroup(
+                            group: IngestKeys.persisterGroup, consumer: self.consumer, streams: [self.keys.candles], id: "0",
+                            count: self.settings.flushRows)
+                    }
+                    buffer += own.map { ($0.id, CandleRow(streamFields: $0.fields)) }
                     if own.isEmpty { ownPendingDone = true }
                 } else if ContinuousClock.now - lastClaim >= settings.claimIdle / 2 {
                     lastClaim = ContinuousClock.now
-                    let claimed = try await reader.xautoclaim(
-                        keys.candles, group: IngestKeys.persisterGroup, consumer: consumer, minIdle: settings.claimIdle,
-                        count: settings.flushRows)
+                    let claimed = try await cancelWhenGracefulShutdown {
+                        try await reader.xautoclaim(
+                            self.keys.candles, group: IngestKeys.persisterGroup, consumer: self.consumer, minIdle: self.settings.claimIdle,
+                            count: self.settings.flushRows)
+                    }
                     if !claimed.entries.isEmpty {
                         logger.info("claimed candles a dead persister left pending", metadata: ["candles": "\(claimed.entries.count)"])
                     }
-                    buffer += claimed.entries.map { ($0.id, StreamCandle(fields: $0.fields)) }
+                    buffer += claimed.entries.map { ($0.id, CandleRow(streamFields: $0.fields)) }
                 } else {
                     let wait = max(.milliseconds(1), deadline - ContinuousClock.now)
-                    let entries = try await reader.xreadgroup(
-                        group: IngestKeys.persisterGroup, consumer: consumer, streams: [keys.candles], id: ">",
-                        count: max(1, settings.flushRows - buffer.count), block: min(wait, .seconds(1)))
-                    buffer += entries.map { ($0.id, StreamCandle(fields: $0.fields)) }
+                    let count = max(1, settings.flushRows - buffer.count)
+                    let entries = try await cancelWhenGracefulShutdown {
+                        try await reader.xreadgroup(
+                            group: IngestKeys.persisterGroup, consumer: self.consumer, streams: [self.keys.candles], id: ">",
+                            count: count, block: min(wait, .seconds(1)))
+                    }
+                    buffer += entries.map { ($0.id, CandleRow(streamFields: $0.fields)) }
                 }
                 if !buffer.isEmpty, buffer.count >= settings.flushRows || ContinuousClock.now >= deadline {
                     try await write(&buffer)
@@ -98,13 +116,15 @@ public final class Persister: Service, Sendable {
             } catch is CancellationError {
                 continue
             } catch {
+                // A read interrupted by shutdown: the loop's top writes the buffer and returns.
+                if Task.isShuttingDownGracefully { continue }
                 failures += 1
                 groupReady = false
                 let wait = min(10.0, 0.2 * pow(2, Double(min(failures, 10)))) * Double.random(in: 0.5...1)
                 logger.warning("persisting candles failed; nothing was acknowledged, retrying", metadata: [
                     "error": "\(error)", "candles.buffered": "\(buffer.count)", "retry.seconds": "\(String(format: "%.2f", wait))",
                 ])
-                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
             }
         }
     }
@@ -116,7 +136,7 @@ public final class Persister: Service, Sendable {
 
     /// Stores the buffer in one transaction, then acknowledges it; on failure nothing is
     /// acknowledged and the buffer is kept.
-    private func write(_ buffer: inout [(id: String, candle: StreamCandle?)]) async throws {
+    private func write(_ buffer: inout [(id: String, candle: CandleRow?)]) async throws {
         let candles = buffer.compactMap(\.candle)
         let bad = buffer.count - candles.count
         if !candles.isEmpty { try await store(candles) }

@@ -6,6 +6,7 @@ import Foundation
 import REST
 import ServiceLifecycle
 import ServiceRuntime
+import Threads
 
 /// `alphapulse-ingest serve`: the long-running ingest.
 public struct ServeCommand: AsyncParsableCommand {
@@ -40,6 +41,9 @@ struct IngestRuntime: Sendable {
         let settings = config.ingest
         let keys = IngestKeys(prefix: config.redis.prefix)
         let metrics = IngestMetrics()
+        // Closed klines must keep flowing to Redis and PostgreSQL even when frame reading keeps
+        // the cooperative pool busy: the flush and persist loops get a thread of their own.
+        let dataPath = ThreadExecutor(label: "ap.persist")
         let store = CandleStore(postgres: context.postgres)
         let sink = KlineSink(redis: context.redis, keys: keys, maxLength: settings.candlesMaxLength, metrics: metrics, logger: context.logger)
         let rest = RESTClient(
@@ -74,7 +78,8 @@ struct IngestRuntime: Sendable {
             instance: context.instance, logger: context.logger)
         let ingest = StreamIngestService(
             watcher: SymbolWatcher(redis: context.redis, keys: keys), leases: leases, manager: manager, sink: sink, redis: context.redis,
-            keys: keys, shards: settings.shards, balancePeriod: .milliseconds(Int64(settings.leaseTTLSeconds * 1000 / 3)), logger: context.logger)
+            keys: keys, shards: settings.shards, balancePeriod: .milliseconds(Int64(settings.leaseTTLSeconds * 1000 / 3)), logger: context.logger,
+            flushExecutor: dataPath)
         let checker = ConsistencyChecker(
             interval: .milliseconds(Int64(settings.consistencyIntervalSeconds * 1000)), lookbackHours: settings.backfillMaxHours,
             settle: .milliseconds(Int64((settings.flushSeconds + 10) * 1000)), backfiller: backfiller, sink: sink,
@@ -91,9 +96,9 @@ struct IngestRuntime: Sendable {
             settings: .init(
                 flushRows: settings.flushRows, flushInterval: .milliseconds(Int64(settings.flushSeconds * 1000)),
                 claimIdle: .milliseconds(Int64(settings.claimIdleSeconds * 1000))),
-            metrics: metrics, logger: context.logger
+            metrics: metrics, logger: context.logger, executor: dataPath
         ) { candles in
-            _ = try await store.upsert(candles.map(\.row))
+            _ = try await store.upsert(candles)
         }
         status = IngestStatus(
             manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count }, redis: context.redis,
@@ -113,15 +118,5 @@ struct BackgroundService: Service {
             try await cancelWhenGracefulShutdown { try await body() }
         } catch is CancellationError {
         }
-    }
-}
-
-extension StreamCandle {
-    /// The stored form.
-    var row: CandleRow {
-        CandleRow(
-            market: market, symbol: symbol, interval: .oneMinute, openTime: openTime, closeTime: closeTime, open: open, high: high,
-            low: low, close: close, volume: volume, quoteVolume: quoteVolume, trades: trades, takerBuyVolume: takerBuyVolume,
-            takerBuyQuoteVolume: takerBuyQuoteVolume, source: source == "backfill" ? .backfill : .ws)
     }
 }

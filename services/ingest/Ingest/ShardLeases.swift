@@ -89,7 +89,13 @@ public final class ShardLeases: Sendable {
             defer { state = [:] }
             return Array(state.values)
         }
-        for lease in leases { _ = try? await redis.releaseLease(lease) }
-        _ = try? await redis.send(arguments: ["ZREM", RedisArgument(keys.members), RedisArgument(instance)])
+        do {
+            for lease in leases { _ = try await redis.releaseLease(lease) }
+            _ = try await redis.send(arguments: ["ZREM", RedisArgument(keys.members), RedisArgument(instance)])
+        } catch {
+            // Redis is not answering: the rest expire after their TTL rather than each waiting
+            // out its own reconnect attempts.
+            logger.info("shard leases left to expire", metadata: ["error": "\(error)"])
+        }
     }
 }
