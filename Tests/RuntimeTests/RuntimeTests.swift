@@ -23,27 +23,67 @@ actor FlushRecorder {
     func flush() { count += 1 }
 }
 
+/// A service that ignores graceful shutdown and only stops when cancelled.
+struct StubbornService: Service {
+    let cancelled: FlushRecorder
+    func run() async throws {
+        do {
+            try await Task.sleep(for: .seconds(3600))
+        } catch {
+            await cancelled.flush()
+        }
+    }
+}
+
 @Suite(.serialized) struct ServiceAppTests {
-    @Test func servesHealthReadinessMetricsHeartbeatAndStopsGracefully() async throws {
+    /// A configuration for `schema` and key `prefix` on the test servers.
+    static func config(schema: String, prefix: String, extra: [String: String] = [:]) throws -> AlphaPulseConfig {
         let databaseURL = try TestEnvironment.databaseURL()
-        let redisURL = try TestEnvironment.redisURL()
-        let schema = TestEnvironment.uniqueName("runtime")
-        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: databaseURL))
-        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
         let separator = databaseURL.contains("?") ? "&" : "?"
-        let prefix = schema + ":"
         let emptyFile = NSTemporaryDirectory() + "alphapulse-empty-\(UUID().uuidString).yaml"
         #expect(FileManager.default.createFile(atPath: emptyFile, contents: Data()))
-        let config = try AlphaPulseConfig.load(file: emptyFile, environment: [
+        defer { try? FileManager.default.removeItem(atPath: emptyFile) }
+        return try AlphaPulseConfig.load(file: emptyFile, environment: [
             "ALPHAPULSE_DATABASE_URL": databaseURL + separator + "search_path=" + schema,
-            "ALPHAPULSE_REDIS_URL": redisURL,
+            "ALPHAPULSE_REDIS_URL": try TestEnvironment.redisURL(),
             "ALPHAPULSE_REDIS_PREFIX": prefix,
             "ALPHAPULSE_DATABASE_POOL_MIN": "1",
             "ALPHAPULSE_DATABASE_POOL_MAX": "4",
             "ALPHAPULSE_HEARTBEAT_INTERVAL_SECONDS": "0.2",
             "ALPHAPULSE_HEARTBEAT_TTL_SECONDS": "5",
             "ALPHAPULSE_INSTANCE_ID": "test-1",
-        ])
+        ].merging(extra) { $1 })
+    }
+
+    @Test func aServiceThatIgnoresShutdownIsCancelledAfterTheGracePeriod() async throws {
+        let schema = TestEnvironment.uniqueName("runtime_grace")
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: TestEnvironment.databaseURL()))
+        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
+        let config = try Self.config(schema: schema, prefix: schema + ":", extra: ["ALPHAPULSE_SHUTDOWN_GRACE_SECONDS": "1"])
+        #expect(config.runtime.shutdownGraceSeconds == 1)
+        let app = try await ServiceApp(service: "testsvc", config: config, port: 0)
+        let cancelled = FlushRecorder()
+        let port = PortBox()
+        let running = Task { try await app.run([StubbornService(cancelled: cancelled)], stats: { [] }, signals: []) { await port.set($0) } }
+        #expect(await waitUntil { await port.value != nil })
+        await app.shutdown()
+        // Without the grace limit the service would hold the group for an hour.
+        let stopped = await waitUntil(timeout: .seconds(30)) { await cancelled.count == 1 }
+        #expect(stopped, "the service was cancelled after the grace period")
+        if !stopped { running.cancel() }
+        try? await running.value
+        try await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        await admin.close()
+    }
+
+    @Test func servesHealthReadinessMetricsHeartbeatAndStopsGracefully() async throws {
+        let databaseURL = try TestEnvironment.databaseURL()
+        let redisURL = try TestEnvironment.redisURL()
+        let schema = TestEnvironment.uniqueName("runtime")
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: databaseURL))
+        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
+        let prefix = schema + ":"
+        let config = try Self.config(schema: schema, prefix: prefix)
         let app = try await ServiceApp(service: "testsvc", config: config, port: 0)
         // Startup migrated the schema.
         let migrated = try await app.context.postgres.query("SELECT count(*) FROM schema_migrations")

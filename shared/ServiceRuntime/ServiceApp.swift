@@ -95,9 +95,9 @@ public final class ServiceApp: Sendable {
             cancellationSignals: [],
             logger: context.logger
         )
-        // A graceful stop that takes longer (a store gone, a service slow to let go) turns into
-        // cancellation, so SIGTERM always ends the process well within a supervisor's patience.
-        configuration.maximumGracefulShutdownDuration = Self.gracefulShutdownLimit
+        // A graceful stop that takes longer than `shutdown.grace_seconds` (a store gone, a
+        // service slow to let go) turns into cancellation, so SIGTERM always ends the process.
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(config.runtime.shutdownGraceSeconds * 1000))
         let group = ServiceGroup(configuration: configuration)
         await groupBox.set(group)
         defer { Task { await self.groupBox.set(nil) } }
@@ -111,9 +111,6 @@ public final class ServiceApp: Sendable {
         await closeStores()
         context.logger.info("stopped")
     }
-
-    /// Longest graceful shutdown before the services are cancelled.
-    public static let gracefulShutdownLimit: Duration = .seconds(20)
 
     /// Starts a graceful shutdown, as SIGTERM would.
     public func shutdown() async {
