@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import Logging
 import REST
@@ -34,6 +35,7 @@ struct ReplayBench: AsyncParsableCommand {
     var runs = 3
 
     func run() async throws {
+        ChildProcess.stopChildrenOnSignals()
         for speed in speeds {
             var rates: [Double] = []
             var cpus: [Double] = []
@@ -49,13 +51,19 @@ struct ReplayBench: AsyncParsableCommand {
 
     func measure(speed: Double) async throws -> (framesPerSecond: Double, cpu: Double) {
         let port = try freePort()
-        let server = try spawn([replayBinary, "serve", "--port", String(port), "--synthetic-spot", String(symbols),
-                                "--synthetic-days", "1", "--seed", "7", "--speed", String(speed), "--log-level", "warning"])
-        defer {
-            kill(server, SIGTERM)
-            var status: Int32 = 0
-            waitpid(server, &status, 0)
+        let server = try ChildProcess([replayBinary, "serve", "--port", String(port), "--synthetic-spot", String(symbols),
+                                       "--synthetic-days", "1", "--seed", "7", "--speed", String(speed), "--log-level", "warning"])
+        do {
+            let result = try await measure(server: server, port: port)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
         }
+    }
+
+    func measure(server: ChildProcess, port: Int) async throws -> (framesPerSecond: Double, cpu: Double) {
         let http = RESTClient(configuration: .init(timeout: .seconds(5), maxRetries: 0))
         var names: [String] = []
         let deadline = Date().addingTimeInterval(120)
@@ -93,53 +101,13 @@ struct ReplayBench: AsyncParsableCommand {
         defer { client.cancel() }
         // Let subscriptions complete and the stream settle before measuring.
         try await Task.sleep(for: .seconds(Double(names.count) / 200 + 2))
-        let cpuBefore = try cpuSeconds(server)
+        let cpuBefore = try server.cpuSeconds()
         let wallBefore = Date()
         measuring.withLock { $0 = true }
         try await Task.sleep(for: .seconds(seconds))
         measuring.withLock { $0 = false }
         let elapsed = Date().timeIntervalSince(wallBefore)
-        let cpu = try cpuSeconds(server) - cpuBefore
+        let cpu = try server.cpuSeconds() - cpuBefore
         return (Double(frames.withLock { $0 }) / elapsed, cpu / elapsed)
-    }
-
-    /// utime + stime of a process from /proc/<pid>/stat, in seconds.
-    func cpuSeconds(_ pid: pid_t) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        guard let close = stat.lastIndex(of: ")") else { throw ValidationError("unreadable /proc/\(pid)/stat") }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime field 14, stime field 15 (1-based).
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
-            throw ValidationError("unreadable /proc/\(pid)/stat")
-        }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    func spawn(_ arguments: [String]) throws -> pid_t {
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let result = posix_spawn(&pid, arguments[0], nil, nil, argv, environ)
-        guard result == 0 else { throw ValidationError("cannot start \(arguments[0]): error \(result)") }
-        return pid
-    }
-
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ValidationError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 }

@@ -226,9 +226,9 @@ ephemeral_servers_start() {
         die "initdb of the test PostgreSQL failed"
     }
     # Durability is pointless for a throw-away server; connections are plentiful because the
-    # Swift tests run in parallel.
+    # Swift tests run in parallel; commit timestamps give the ingest benchmark its latency.
     as_pg "$EPH_PG_BINDIR/pg_ctl" -D "$EPH_DIR/pg/data" -l "$EPH_DIR/pg/server.log" -w -t 60 \
-        -o "-p $EPH_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $EPH_PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c track_commit_timestamp=on" \
         start >/dev/null || {
         tail -n 30 "$EPH_DIR/pg/server.log" >&2 || true
         die "test PostgreSQL did not start"
