@@ -218,6 +218,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"], path: "Tests/ThreadsTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Schema", "TestSupport"], path: "Tests/PostgresTests"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], path: "Tests/RedisTests"),
         .testTarget(

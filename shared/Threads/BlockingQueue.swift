@@ -15,10 +15,7 @@ public final class BlockingQueue: Sendable {
 
     /// - Parameter label: the thread's name, shown in debuggers, e.g. `alphapulse.pg.3`.
     public init(label: String) {
-        worker = Worker()
-        let thread = Thread { [worker] in worker.loop() }
-        thread.name = String(label.suffix(15))  // Linux thread names are at most 15 bytes
-        thread.start()
+        worker = Worker.started(label: label)
     }
 
     deinit {
@@ -45,6 +42,20 @@ final class Worker: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
+
+    /// A worker whose thread, named `label`, is already running.
+    static func started(label: String) -> Worker {
+        let worker = Worker()
+        // Linux thread names are at most 15 bytes. Set from the thread itself: a name given
+        // before `start()` does not reach the kernel, and the thread would show its creator's.
+        let name = String(label.suffix(15))
+        let thread = Thread { [worker] in
+            Thread.current.name = name
+            worker.loop()
+        }
+        thread.start()
+        return worker
+    }
 
     func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()

@@ -13,10 +13,7 @@ public final class ThreadExecutor: TaskExecutor, Sendable {
 
     /// - Parameter label: the thread's name, e.g. `alphapulse.persist`.
     public init(label: String) {
-        worker = Worker()
-        let thread = Thread { [worker] in worker.loop() }
-        thread.name = String(label.suffix(15))  // Linux thread names are at most 15 bytes
-        thread.start()
+        worker = Worker.started(label: label)
     }
 
     deinit {
