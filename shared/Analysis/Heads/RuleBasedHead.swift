@@ -34,15 +34,8 @@ import Core
 /// kinds of level — swing, Donchian, pivot — 0.85 at one, ``awayQuality`` away from levels),
 /// and doji is ``dojiPenalty`` when any timeframe shows a doji (else 1).
 public struct RuleBasedHead: Head {
-    /// A timeframe and its weight.
-    public struct Timeframe: Sendable, Hashable {
-        public var interval: CandleInterval
-        public var weight: Double
-        public init(_ interval: CandleInterval, weight: Double) {
-            self.interval = interval
-            self.weight = weight
-        }
-    }
+    /// A timeframe the head reads and its weight in the result.
+    public typealias Timeframe = HeadTimeframe
 
     public var kind: HeadKind { .ruleBased }
 

@@ -42,14 +42,7 @@ import Core
 /// history; the smoothing has forgotten its seed long before the last bar.
 public struct TechnicalHead: Head {
     /// A timeframe the head reads and its weight in the result.
-    public struct Timeframe: Sendable, Hashable {
-        public var interval: CandleInterval
-        public var weight: Double
-        public init(_ interval: CandleInterval, weight: Double) {
-            self.interval = interval
-            self.weight = weight
-        }
-    }
+    public typealias Timeframe = HeadTimeframe
 
     public var kind: HeadKind { .technical }
 

@@ -27,15 +27,8 @@ import Core
 /// `0.5 + 0.4|net|`, confidence `sufficiency × agreement`); sufficiency is the weight share of
 /// the sub-signals whose candles were there.
 public struct VolumeHead: Head {
-    /// A timeframe and its weight.
-    public struct Timeframe: Sendable, Hashable {
-        public var interval: CandleInterval
-        public var weight: Double
-        public init(_ interval: CandleInterval, weight: Double) {
-            self.interval = interval
-            self.weight = weight
-        }
-    }
+    /// A timeframe the head reads and its weight in the result.
+    public typealias Timeframe = HeadTimeframe
 
     public var kind: HeadKind { .volume }
 
