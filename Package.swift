@@ -79,6 +79,8 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(name: "Archive", dependencies: ["CZlib"], path: "shared/Archive"),
+        // Every Redis key and the codec of every value that crosses a process boundary.
+        .target(name: "Contracts", dependencies: ["Core"], path: "shared/Contracts"),
         .target(
             name: "CandleStore",
             dependencies: [
@@ -104,7 +106,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "Core", "Postgres", "Redis", "Schema",
+                "Contracts", "Core", "Postgres", "Redis", "Schema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -120,7 +122,7 @@ let package = Package(
         .target(
             name: "Symbols",
             dependencies: [
-                "ServiceRuntime", "Core", "Postgres", "Redis", "REST",
+                "ServiceRuntime", "Contracts", "Core", "Postgres", "Redis", "REST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -132,7 +134,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "ServiceRuntime", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema", "Threads",
+                "ServiceRuntime", "Contracts", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -192,7 +194,7 @@ let package = Package(
         .executableTarget(
             name: "alphapulse-ingest-bench",
             dependencies: [
-                "BenchSupport", "Ingest", "Postgres", "Redis", "REST",
+                "BenchSupport", "Contracts", "Ingest", "Postgres", "Redis", "REST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -218,6 +220,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Core"], path: "Tests/ContractsTests"),
         .testTarget(name: "ThreadsTests", dependencies: ["Threads"], path: "Tests/ThreadsTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "Schema", "TestSupport"], path: "Tests/PostgresTests"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], path: "Tests/RedisTests"),
@@ -247,7 +250,7 @@ let package = Package(
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "Core", "TestSupport"], path: "Tests/BinanceTests"),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Binance", "CandleStore", "Replay", "REST", "Redis", "Postgres", "Core", "TestSupport"],
+            dependencies: ["Ingest", "Binance", "CandleStore", "Contracts", "Replay", "REST", "Redis", "Postgres", "Core", "TestSupport"],
             path: "Tests/IngestTests"
         ),
         .testTarget(
@@ -258,7 +261,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport"], path: "Tests/InferenceTests"),
         .testTarget(
             name: "SymbolsTests",
-            dependencies: ["Symbols", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
+            dependencies: ["Symbols", "Contracts", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
             path: "Tests/SymbolsTests"
         ),
         .testTarget(

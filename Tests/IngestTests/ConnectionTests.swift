@@ -10,7 +10,7 @@ import TestSupport
 
 @Suite struct ConnectionTests {
     func manager(_ harness: IngestHarness, settings: StreamSlot.Settings = IngestHarness.fastSettings, metrics: IngestMetrics) -> (ConnectionManager, KlineSink) {
-        let sink = KlineSink(redis: harness.redis, keys: harness.keys, maxLength: 1_000_000, metrics: metrics, logger: harness.logger)
+        let sink = KlineSink(redis: harness.redis, keys: harness.keys, settings: .init(maxBytes: 1 << 30), metrics: metrics, logger: harness.logger)
         let manager = ConnectionManager(
             endpoints: harness.endpoints, limits: [.spot: .spot, .futures: .futures], settings: settings, sink: sink, metrics: metrics,
             logger: harness.logger) { _, _ in }

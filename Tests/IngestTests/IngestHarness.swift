@@ -1,3 +1,4 @@
+import Contracts
 import Binance
 import CandleStore
 import Core
@@ -20,10 +21,10 @@ final class IngestHarness: Sendable {
     let hub: StreamHub
     let port: Int
     let redis: RedisClient
-    let keys: IngestKeys
+    let keys: RedisKeys
     let logger: Logger
 
-    private init(replay: ReplayState, hub: StreamHub, port: Int, redis: RedisClient, keys: IngestKeys, logger: Logger) {
+    private init(replay: ReplayState, hub: StreamHub, port: Int, redis: RedisClient, keys: RedisKeys, logger: Logger) {
         self.replay = replay
         self.hub = hub
         self.port = port
@@ -51,7 +52,7 @@ final class IngestHarness: Sendable {
         let port = try #require(bound.withLock { $0 })
         let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
         let prefix = TestEnvironment.uniqueName(name) + ":"
-        let harness = IngestHarness(replay: state, hub: server.hub, port: port, redis: redis, keys: IngestKeys(prefix: prefix), logger: logger)
+        let harness = IngestHarness(replay: state, hub: server.hub, port: port, redis: redis, keys: RedisKeys(prefix: prefix), logger: logger)
         do {
             try await body(harness)
         } catch {
@@ -83,7 +84,7 @@ final class IngestHarness: Sendable {
         while true {
             let entries = try await redis.xrange(keys.candles, start: start, count: 5_000)
             for entry in entries {
-                let candle = try #require(CandleRow(streamFields: entry.fields))
+                let candle = try CandleEntry.decode(entry.fields)
                 let key = MarketSymbolKey(market: candle.market, symbol: candle.symbol)
                 if let seen = result[key]?[candle.openTime] {
                     var other = candle

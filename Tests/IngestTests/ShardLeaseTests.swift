@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ import TestSupport
 @Suite struct ShardLeaseTests {
     @Test func shardsAreSharedFairlyAndADeadProcesssShardsAreTakenOver() async throws {
         let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
-        let keys = IngestKeys(prefix: TestEnvironment.uniqueName("shards") + ":")
+        let keys = RedisKeys(prefix: TestEnvironment.uniqueName("shards") + ":")
         var logger = Logger(label: "shards.test")
         logger.logLevel = .critical
         let a = ShardLeases(redis: redis, keys: keys, shards: 8, ttl: .seconds(1), instance: "a", logger: logger)

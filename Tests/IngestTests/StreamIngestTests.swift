@@ -1,3 +1,4 @@
+import Contracts
 import Binance
 import CandleStore
 import Core
@@ -20,7 +21,7 @@ import TestSupport
         faults: @escaping @Sendable (IngestHarness) async -> Void = { _ in }
     ) async throws -> (IngestMetrics, ConnectionManager) {
         let metrics = IngestMetrics()
-        let sink = KlineSink(redis: harness.redis, keys: harness.keys, maxLength: 1_000_000, metrics: metrics, logger: harness.logger)
+        let sink = KlineSink(redis: harness.redis, keys: harness.keys, settings: .init(maxBytes: 1 << 30), metrics: metrics, logger: harness.logger)
         let redis = harness.redis
         let keys = harness.keys
         // "Stored" here is what reached the stream: the persister is not part of this test.
@@ -29,7 +30,7 @@ import TestSupport
             settings: .init(firstCandles: 0, maxLookbackHours: 24), metrics: metrics, logger: harness.logger
         ) { market, symbol in
             let entries = try await redis.xrange(keys.candles, start: "-", end: "+")
-            return entries.compactMap { CandleRow(streamFields: $0.fields) }.filter { $0.market == market && $0.symbol == symbol }.map(\.openTime).max()
+            return entries.compactMap { try? CandleEntry.decode($0.fields) }.filter { $0.market == market && $0.symbol == symbol }.map(\.openTime).max()
         }
         let manager = ConnectionManager(
             endpoints: harness.endpoints, limits: [.spot: .spot, .futures: .futures], settings: settings, sink: sink, metrics: metrics,
@@ -38,7 +39,7 @@ import TestSupport
         let checker = ConsistencyChecker(
             interval: .seconds(1), lookbackHours: 1, settle: .seconds(120), backfiller: backfiller, sink: sink, symbols: { symbols },
             gaps: { market, symbol, from, to in
-                let stored = Set(try await redis.xrange(keys.candles, start: "-", end: "+").compactMap { CandleRow(streamFields: $0.fields) }
+                let stored = Set(try await redis.xrange(keys.candles, start: "-", end: "+").compactMap { try? CandleEntry.decode($0.fields) }
                     .filter { $0.market == market && $0.symbol == symbol }.map(\.openTime))
                 guard let first = stored.min() else { return [] }
                 return Self.gaps(in: stored, from: max(from, first), to: to)

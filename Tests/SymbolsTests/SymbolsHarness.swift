@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import Contracts
 import BenchSupport
 import Foundation
 import Ingest
@@ -39,7 +40,7 @@ struct BenchEnvironment {
             "futures": symbols.map { ["symbol": $0] }, "spot": [[String: String]](),
         ]
         let json = try JSONSerialization.data(withJSONObject: document)
-        _ = try await redis.set(IngestKeys(prefix: prefix).symbols, to: String(decoding: json, as: UTF8.self))
+        _ = try await redis.set(RedisKeys(prefix: prefix).symbols, to: String(decoding: json, as: UTF8.self))
     }
 
     /// 1m candles stored so far (0 while the ingest has not created its tables yet).

@@ -57,7 +57,6 @@ public struct AlphaPulseConfig: Sendable {
         public var reconnectMinSeconds: Double
         public var reconnectMaxSeconds: Double
         public var flushRows: Int
-        public var flushSeconds: Double
         public var claimIdleSeconds: Double
         public var backfillFirstCandles: Int
         public var backfillMaxHours: Double
@@ -65,6 +64,9 @@ public struct AlphaPulseConfig: Sendable {
         public var shards: Int
         public var leaseTTLSeconds: Double
         public var candlesMaxLength: Int
+        public var candlesHardMaxLength: Int
+        public var sinkMaxBytes: Int
+        public var stallSeconds: Double
     }
 
     /// How head votes become signals (`consensus.*`, `signals.*`).
@@ -183,14 +185,16 @@ public struct AlphaPulseConfig: Sendable {
             reconnectMinSeconds: resolved.double("ingest.reconnect_min_seconds"),
             reconnectMaxSeconds: resolved.double("ingest.reconnect_max_seconds"),
             flushRows: resolved.int("ingest.flush_rows"),
-            flushSeconds: resolved.double("ingest.flush_seconds"),
             claimIdleSeconds: resolved.double("ingest.claim_idle_seconds"),
             backfillFirstCandles: resolved.int("ingest.backfill_first_candles"),
             backfillMaxHours: resolved.double("ingest.backfill_max_hours"),
             consistencyIntervalSeconds: resolved.double("ingest.consistency_interval_seconds"),
             shards: resolved.int("ingest.shards"),
             leaseTTLSeconds: resolved.double("ingest.lease_ttl_seconds"),
-            candlesMaxLength: resolved.int("ingest.candles_maxlen")
+            candlesMaxLength: resolved.int("ingest.candles_maxlen"),
+            candlesHardMaxLength: resolved.int("ingest.candles_hard_maxlen"),
+            sinkMaxBytes: resolved.int("ingest.sink_max_bytes"),
+            stallSeconds: resolved.double("ingest.stall_seconds")
         )
         var weights: [String: Double] = [:]
         for entry in resolved.list("consensus.weights") where !entry.isEmpty {

@@ -236,3 +236,85 @@ extension RedisClient {
         }
     }
 }
+
+/// One consumer group of a stream, from `XINFO GROUPS`.
+public struct RedisGroupInfo: Sendable, Hashable {
+    public var name: String
+    public var consumers: Int
+    /// Entries delivered to the group's consumers and not yet acknowledged.
+    public var pending: Int
+    /// The id of the last entry delivered to the group.
+    public var lastDeliveredID: String
+    /// Entries in the stream not yet delivered to the group (Redis 7+; nil when Redis cannot
+    /// tell, e.g. after entries were deleted from the middle of the stream).
+    public var lag: Int?
+}
+
+/// One consumer of a group, from `XINFO CONSUMERS`.
+public struct RedisConsumerInfo: Sendable, Hashable {
+    public var name: String
+    public var pending: Int
+    /// Time since the consumer last read or claimed.
+    public var idle: Duration
+}
+
+extension RedisClient {
+    /// `XINFO GROUPS key`: the stream's consumer groups (empty when the stream does not exist).
+    public func xinfoGroups(_ key: String) async throws -> [RedisGroupInfo] {
+        let reply: RedisValue
+        do {
+            reply = try await send(arguments: ["XINFO", "GROUPS", RedisArgument(key)])
+        } catch let error as RedisError where error.serverErrorPrefix == "ERR" && "\(error)".contains("no such key") {
+            return []
+        }
+        guard let groups = reply.array else { throw RedisError.unexpected(reply, expected: "an array of groups", command: "XINFO") }
+        return try groups.map { group in
+            let map = Self.flatMap(group)
+            guard let name = map["name"]?.string, let consumers = map["consumers"]?.int, let pending = map["pending"]?.int,
+                  let last = map["last-delivered-id"]?.string
+            else { throw RedisError.unexpected(group, expected: "a group", command: "XINFO") }
+            return RedisGroupInfo(name: name, consumers: consumers, pending: pending, lastDeliveredID: last, lag: map["lag"]?.int)
+        }
+    }
+
+    /// `XINFO CONSUMERS key group`.
+    public func xinfoConsumers(_ key: String, group: String) async throws -> [RedisConsumerInfo] {
+        let reply = try await send(arguments: ["XINFO", "CONSUMERS", RedisArgument(key), RedisArgument(group)])
+        guard let consumers = reply.array else { throw RedisError.unexpected(reply, expected: "an array of consumers", command: "XINFO") }
+        return try consumers.map { consumer in
+            let map = Self.flatMap(consumer)
+            guard let name = map["name"]?.string, let pending = map["pending"]?.int, let idle = map["idle"]?.int else {
+                throw RedisError.unexpected(consumer, expected: "a consumer", command: "XINFO")
+            }
+            return RedisConsumerInfo(name: name, pending: pending, idle: .milliseconds(idle))
+        }
+    }
+
+    /// `XGROUP DELCONSUMER key group consumer`; returns the pending entries it still had.
+    @discardableResult
+    public func xgroupDeleteConsumer(_ key: String, group: String, consumer: String) async throws -> Int {
+        try await integer(["XGROUP", "DELCONSUMER", RedisArgument(key), RedisArgument(group), RedisArgument(consumer)])
+    }
+
+    /// `XTRIM key MINID ~ id`: removes entries older than `id`; returns how many.
+    @discardableResult
+    public func xtrim(_ key: String, minID: String) async throws -> Int {
+        try await integer(["XTRIM", RedisArgument(key), "MINID", "~", RedisArgument(minID)])
+    }
+
+    /// `XTRIM key MAXLEN ~ n`; returns how many entries were removed.
+    @discardableResult
+    public func xtrim(_ key: String, maxLength: Int) async throws -> Int {
+        try await integer(["XTRIM", RedisArgument(key), "MAXLEN", "~", RedisArgument(maxLength)])
+    }
+
+    /// A RESP2 flat `[name, value, …]` reply as a dictionary.
+    static func flatMap(_ reply: RedisValue) -> [String: RedisValue] {
+        let flat = reply.array ?? []
+        var map: [String: RedisValue] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            if let name = flat[index].string { map[name] = flat[index + 1] }
+        }
+        return map
+    }
+}

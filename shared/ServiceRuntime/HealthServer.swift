@@ -3,7 +3,8 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// The per-service HTTP port: `/metrics` (Prometheus text), `/healthz` (the process is alive)
+/// The per-service HTTP port: `/metrics` (Prometheus text), `/healthz` (the process is alive:
+/// 503 when a watched work loop has stalled, see `Readiness.watch`)
 /// and `/readyz` (every readiness check passes; 503 with the failures otherwise).
 public enum HealthServer {
     /// - Parameter onRunning: called with the bound port once the server listens (useful with port 0).
@@ -13,7 +14,13 @@ public enum HealthServer {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("healthz") { _, _ -> Response in
-            Self.json(.ok, ["status": "alive", "service": service])
+            let stalled = readiness.stalled()
+            guard stalled.isEmpty else {
+                var body = ["status": "stalled", "service": service]
+                for loop in stalled { body["stalled." + loop.name] = "no progress for \(loop.age.components.seconds) s" }
+                return Self.json(.serviceUnavailable, body)
+            }
+            return Self.json(.ok, ["status": "alive", "service": service])
         }
         router.get("readyz") { _, _ -> Response in
             let results = await readiness.evaluate()

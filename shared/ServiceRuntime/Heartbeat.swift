@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Logging
 import Metrics
@@ -28,7 +29,7 @@ public struct Heartbeat: Service {
         service: String, instance: String, prefix: String, interval: Duration, ttl: Duration,
         redis: RedisClient, readiness: Readiness, logger: Logger, stats: @escaping Stats = { [] }
     ) {
-        self.key = "\(prefix)health:\(service):\(instance)"
+        self.key = RedisKeys(prefix: prefix).health(service, instance)
         self.service = service
         self.instance = instance
         self.interval = interval

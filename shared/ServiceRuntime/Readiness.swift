@@ -13,6 +13,7 @@ public final class Readiness: Sendable {
 
     private let checks = Mutex<[(String, Check)]>([])
     private let degradedReasons = Mutex<[String: String]>([:])
+    private let loops = Mutex<[(WorkProgress, Duration)]>([])
 
     public init() {}
 
@@ -26,6 +27,17 @@ public final class Readiness: Sendable {
     /// What is degraded now, by name.
     public var degraded: [(name: String, reason: String)] {
         degradedReasons.withLock { $0 }.sorted { $0.key < $1.key }.map { (name: $0.key, reason: $0.value) }
+    }
+
+    /// Watches a work loop for `/healthz`: the process counts as not alive once the loop has
+    /// made no progress for `limit`.
+    public func watch(_ progress: WorkProgress, limit: Duration) {
+        loops.withLock { $0.append((progress, limit)) }
+    }
+
+    /// The watched loops that have stalled, with how long they have made no progress.
+    public func stalled(at now: ContinuousClock.Instant = .now) -> [(name: String, age: Duration)] {
+        loops.withLock { $0 }.filter { $0.0.isStalled(limit: $0.1, at: now) }.map { (name: $0.0.name, age: $0.0.age(at: now)) }
     }
 
     /// Adds a check; it passes when it returns and fails when it throws or times out.

@@ -71,9 +71,22 @@ public final class Backfiller: Sendable {
     public var fetched: Int { counts.withLock { $0.fetched } }
     public var pending: Int { queue.withLock { $0.jobs.count } }
 
+    /// Adds jobs; a range that overlaps or touches a queued range of the same symbol is merged
+    /// into it, so a gap reported again while queued is fetched once.
     private func enqueue(_ jobs: [Job]) {
         queue.withLock { state in
-            for job in jobs where !state.jobs.contains(job) { state.jobs.append(job) }
+            for job in jobs where !state.jobs.contains(job) {
+                if let from = job.from, let to = job.to,
+                   let index = state.jobs.firstIndex(where: { queued in
+                       queued.market == job.market && queued.symbol == job.symbol && queued.from.map { $0 <= to + 60_000 } == true
+                           && queued.to.map { $0 + 60_000 >= from } == true
+                   }) {
+                    state.jobs[index].from = min(state.jobs[index].from!, from)
+                    state.jobs[index].to = max(state.jobs[index].to!, to)
+                } else {
+                    state.jobs.append(job)
+                }
+            }
             state.wake?.yield()
         }
     }
@@ -125,6 +138,8 @@ public final class Backfiller: Sendable {
         let to = min(job.to ?? lastClosedOpen, lastClosedOpen)
         var total = 0
         while from <= to {
+            // Redis down or the sink near its cap: fetching now would only fill memory.
+            while !sink.accepting { try await Task.sleep(for: .seconds(1)) }
             let path = job.market == .spot ? endpoints.spot + "/api/v3/klines" : endpoints.futures + "/fapi/v1/klines"
             let limit = Int(min(1000, (to - from) / 60_000 + 1))
             let response = try await client.get(path, query: [
@@ -138,7 +153,7 @@ public final class Backfiller: Sendable {
             }
             for reject in parsed.rejected { metrics.dropped(reject.reject.reason.rawValue) }
             let closed = parsed.klines.filter { $0.isClosed && $0.openTime >= from && $0.openTime <= to }
-            sink.closed(closed, market: job.market, source: "backfill")
+            sink.closed(closed, market: job.market, source: .backfill)
             total += closed.count
             guard let last = parsed.klines.last?.openTime, last >= from else { break }
             from = last + 60_000

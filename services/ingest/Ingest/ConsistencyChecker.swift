@@ -5,8 +5,10 @@ import Logging
 /// ingests — a final kline lost to a malformed frame, one that never came, a minute closed
 /// while no socket was up — and asks the backfiller for each gap.
 ///
-/// Only minutes that closed more than `settle` ago are checked, so candles still on their way
-/// through the stream and the persister are not fetched twice.
+/// Only minutes that closed more than `settle` ago are checked, and a pass runs only while the
+/// pipeline is `quiet` (nothing queued in the sink, refused at its cap, or waiting for the
+/// persister), so candles still on their way are never fetched twice and a Redis outage does
+/// not make every pass re-fetch the whole outage.
 public struct ConsistencyChecker: Sendable {
     let interval: Duration
     let lookback: Int64
@@ -14,13 +16,14 @@ public struct ConsistencyChecker: Sendable {
     let backfiller: Backfiller
     let sink: KlineSink
     let symbols: @Sendable () -> [Market: Set<String>]
+    let quiet: @Sendable () async -> Bool
     /// Gaps among stored 1m open times of a symbol within `from...to`, as inclusive ranges.
     let gaps: @Sendable (Market, String, Int64, Int64) async throws -> [ClosedRange<Int64>]
     let logger: Logger
 
     public init(
         interval: Duration, lookbackHours: Double, settle: Duration, backfiller: Backfiller, sink: KlineSink,
-        symbols: @escaping @Sendable () -> [Market: Set<String>],
+        symbols: @escaping @Sendable () -> [Market: Set<String>], quiet: @escaping @Sendable () async -> Bool = { true },
         gaps: @escaping @Sendable (Market, String, Int64, Int64) async throws -> [ClosedRange<Int64>], logger: Logger
     ) {
         self.interval = interval
@@ -29,6 +32,7 @@ public struct ConsistencyChecker: Sendable {
         self.backfiller = backfiller
         self.sink = sink
         self.symbols = symbols
+        self.quiet = quiet
         self.gaps = gaps
         self.logger = logger
     }
@@ -42,6 +46,10 @@ public struct ConsistencyChecker: Sendable {
 
     /// One pass over every owned symbol.
     public func check() async {
+        guard await quiet() else {
+            logger.debug("consistency check skipped: candles are still on their way to storage")
+            return
+        }
         for (market, names) in symbols() {
             guard let now = sink.exchangeNow(market) else { continue }
             let to = (now - settle) / 60_000 * 60_000 - 60_000

@@ -4,7 +4,11 @@ import Synchronization
 /// The ingest's counters, exported as metrics and kept in-process for the heartbeat:
 /// `alphapulse.ingest.frames`, `alphapulse.ingest.dropped_frames` (`reason`: the parser's
 /// reject reason, or `bad_stream_entry`), `alphapulse.ingest.reconnects`,
-/// `alphapulse.ingest.backfilled` and `alphapulse.ingest.persisted` (candles).
+/// `alphapulse.ingest.backfilled` and `alphapulse.ingest.persisted` (candles),
+/// `alphapulse.ingest.dead_letters` (`reason`), `alphapulse.ingest.trimmed_unpersisted`
+/// (pending candles trimmed from the stream before they were stored), and
+/// `alphapulse.ingest.redis_command_errors` (`command`: commands Redis refused and that were
+/// skipped).
 public final class IngestMetrics: Sendable {
     struct Totals: Sendable {
         var frames = 0
@@ -13,6 +17,9 @@ public final class IngestMetrics: Sendable {
         var backfilled = 0
         var persisted = 0
         var dropped: [String: Int] = [:]
+        var deadLetters: [String: Int] = [:]
+        var trimmedUnpersisted = 0
+        var commandErrors = 0
     }
 
     private let framesCounter = Counter(label: "alphapulse.ingest.frames")
@@ -54,6 +61,21 @@ public final class IngestMetrics: Sendable {
         state.withLock { $0.dropped[reason, default: 0] += count }
     }
 
+    func deadLettered(_ reason: String) {
+        Counter(label: "alphapulse.ingest.dead_letters", dimensions: [("reason", reason)]).increment()
+        state.withLock { $0.deadLetters[reason, default: 0] += 1 }
+    }
+
+    func trimmedUnpersisted(_ count: Int) {
+        Counter(label: "alphapulse.ingest.trimmed_unpersisted").increment(by: count)
+        state.withLock { $0.trimmedUnpersisted += count }
+    }
+
+    func commandError(_ command: String) {
+        Counter(label: "alphapulse.ingest.redis_command_errors", dimensions: [("command", command)]).increment()
+        state.withLock { $0.commandErrors += 1 }
+    }
+
     /// Totals since the process started.
     var totals: Totals { state.withLock { $0 } }
 
@@ -62,4 +84,8 @@ public final class IngestMetrics: Sendable {
     public var frames: Int { state.withLock { $0.frames } }
     public var backfilled: Int { state.withLock { $0.backfilled } }
     public var persisted: Int { state.withLock { $0.persisted } }
+    /// Dead-lettered entries by reason since the process started.
+    public var deadLetters: [String: Int] { state.withLock { $0.deadLetters } }
+    public var trimmed: Int { state.withLock { $0.trimmedUnpersisted } }
+    public var commandErrors: Int { state.withLock { $0.commandErrors } }
 }

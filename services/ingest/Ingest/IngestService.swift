@@ -1,3 +1,4 @@
+import Contracts
 import Binance
 import Core
 import Foundation
@@ -19,18 +20,20 @@ public final class StreamIngestService: Service, Sendable {
     let manager: ConnectionManager
     let sink: KlineSink
     let redis: RedisClient
-    let keys: IngestKeys
+    let keys: RedisKeys
     let shards: Int
     let balancePeriod: Duration
     let logger: Logger
     let owned: Mutex<[Market: Set<String>]>
     let flushExecutor: (any TaskExecutor)?
+    /// Beats on every pass of the Redis flush loop, for the liveness check.
+    public let flushProgress = WorkProgress(name: "redis_flush")
 
     /// - Parameter flushExecutor: where the Redis flush loop runs; a dedicated thread keeps it
     ///   from queueing behind busy frame readers (nil: the cooperative pool).
     public init(
         watcher: SymbolWatcher, leases: ShardLeases, manager: ConnectionManager, sink: KlineSink, redis: RedisClient,
-        keys: IngestKeys, shards: Int, balancePeriod: Duration, logger: Logger, flushExecutor: (any TaskExecutor)? = nil
+        keys: RedisKeys, shards: Int, balancePeriod: Duration, logger: Logger, flushExecutor: (any TaskExecutor)? = nil
     ) {
         self.flushExecutor = flushExecutor
         self.watcher = watcher
@@ -81,21 +84,29 @@ public final class StreamIngestService: Service, Sendable {
         await withTimeLimit(.seconds(2)) { await leases.releaseAll() }
     }
 
-    /// Flushes the sink every 50 ms; failures keep the data queued and are retried.
+    /// Flushes the sink every 50 ms; failures keep the data queued and are retried after a
+    /// doubling pause (up to 5 s), so a Redis that refuses writes is not hammered.
     private func flushLoop() async throws {
-        var failing = false
+        var failures = 0
         while true {
+            flushProgress.beat()
             do {
                 try await sink.flush()
-                if failing {
+                if failures > 0 {
                     logger.info("Redis writes recovered", metadata: ["ingest.backlog": "\(sink.backlog)"])
-                    failing = false
+                    failures = 0
                 }
+                // A long queue drains without waiting between pipelines.
+                if sink.backlog > 0 { continue }
             } catch {
-                if !failing { logger.warning("Redis writes failing; klines stay queued", metadata: ["error": "\(error)"]) }
-                failing = true
+                if failures == 0 {
+                    logger.warning("Redis writes failing; klines stay queued (bounded by ingest.sink_max_bytes)", metadata: [
+                        "error": "\(error)", "ingest.backlog": "\(sink.backlog)",
+                    ])
+                }
+                failures += 1
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: failures == 0 ? .milliseconds(50) : .milliseconds(min(5_000, 50 << min(failures, 7))))
         }
     }
 

@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Redis
@@ -18,12 +19,12 @@ public final class IngestStatus: Sendable {
     let owned: @Sendable () -> [Market: Set<String>]
     let shards: @Sendable () -> Int
     let redis: RedisClient
-    let keys: IngestKeys
+    let keys: RedisKeys
     private let previous = Mutex<(time: Double, frames: Int, closed: Int)?>(nil)
 
     public init(
         manager: ConnectionManager, metrics: IngestMetrics, owned: @escaping @Sendable () -> [Market: Set<String>],
-        shards: @escaping @Sendable () -> Int, redis: RedisClient, keys: IngestKeys
+        shards: @escaping @Sendable () -> Int, redis: RedisClient, keys: RedisKeys
     ) {
         self.manager = manager
         self.metrics = metrics
@@ -56,7 +57,7 @@ public final class IngestStatus: Sendable {
         }
         var pending = 0
         var oldestAge: Int64 = 0
-        if let summary = try? await redis.xpending(keys.candles, group: IngestKeys.persisterGroup) {
+        if let summary = try? await redis.xpending(keys.candles, group: RedisKeys.Group.persister) {
             pending = summary.count
             if let id = summary.smallestID, let millis = Int64(id.split(separator: "-").first ?? "") { oldestAge = max(0, nowMillis - millis) }
         }

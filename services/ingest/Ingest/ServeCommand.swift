@@ -1,3 +1,4 @@
+import Contracts
 import ArgumentParser
 import Binance
 import CandleStore
@@ -39,13 +40,13 @@ struct IngestRuntime: Sendable {
     init(context: ServiceContext) {
         let config = context.config
         let settings = config.ingest
-        let keys = IngestKeys(prefix: config.redis.prefix)
+        let keys = RedisKeys(prefix: config.redis.prefix)
         let metrics = IngestMetrics()
         // Closed klines must keep flowing to Redis and PostgreSQL even when frame reading keeps
         // the cooperative pool busy: the flush and persist loops get a thread of their own.
         let dataPath = ThreadExecutor(label: "ap.persist")
         let store = CandleStore(postgres: context.postgres)
-        let sink = KlineSink(redis: context.redis, keys: keys, maxLength: settings.candlesMaxLength, metrics: metrics, logger: context.logger)
+        let sink = KlineSink(redis: context.redis, keys: keys, settings: .init(maxBytes: settings.sinkMaxBytes), metrics: metrics, logger: context.logger)
         let rest = RESTClient(
             configuration: .init(timeout: .milliseconds(Int64(config.binance.restTimeoutSeconds * 1000)), maxRetries: config.binance.restMaxRetries),
             logger: context.logger)
@@ -57,6 +58,8 @@ struct IngestRuntime: Sendable {
         ) { market, symbol in
             try await store.lastOpenTime(market: market, symbol: symbol, interval: .oneMinute)
         }
+        // Minutes that did not fit in memory during a Redis outage come back from Binance.
+        sink.onOverflow { market, symbol, range in backfiller.requestRange(market, symbol, from: range.lowerBound, to: range.upperBound) }
         var limits: [Market: ConnectionLimits] = [:]
         limits[.futures] = ConnectionLimits(
             streamsPerConnection: settings.streamsPerConnectionFutures, messagesPerSecond: settings.messagesPerSecondFutures,
@@ -82,8 +85,14 @@ struct IngestRuntime: Sendable {
             flushExecutor: dataPath)
         let checker = ConsistencyChecker(
             interval: .milliseconds(Int64(settings.consistencyIntervalSeconds * 1000)), lookbackHours: settings.backfillMaxHours,
-            settle: .milliseconds(Int64((settings.flushSeconds + 10) * 1000)), backfiller: backfiller, sink: sink,
+            settle: .seconds(20), backfiller: backfiller, sink: sink,
             symbols: { ingest.ownedSymbols },
+            quiet: {
+                // Only while nothing is on its way: a queued or in-flight minute is no gap.
+                guard sink.isDrained, let groups = try? await context.redis.xinfoGroups(keys.candles) else { return false }
+                let persister = groups.first { $0.name == RedisKeys.Group.persister }
+                return (persister?.lag ?? 0) + (persister?.pending ?? 0) <= settings.flushRows
+            },
             gaps: { market, symbol, from, to in
                 // Only after the symbol's first stored minute in the window: older history is the
                 // first-start backfill's business, not a gap.
@@ -93,18 +102,24 @@ struct IngestRuntime: Sendable {
             }, logger: context.logger)
         let persister = Persister(
             redis: context.redis, keys: keys, consumer: context.instance,
-            settings: .init(
-                flushRows: settings.flushRows, flushInterval: .milliseconds(Int64(settings.flushSeconds * 1000)),
-                claimIdle: .milliseconds(Int64(settings.claimIdleSeconds * 1000))),
+            settings: .init(batchRows: settings.flushRows, claimIdle: .milliseconds(Int64(settings.claimIdleSeconds * 1000))),
             metrics: metrics, logger: context.logger, executor: dataPath
         ) { candles in
             _ = try await store.upsert(candles)
         }
+        let trimmer = CandleStreamTrimmer(
+            redis: context.redis, keys: keys, softLength: settings.candlesMaxLength, hardLength: settings.candlesHardMaxLength, metrics: metrics,
+            logger: context.logger
+        ) { reason in context.readiness.setDegraded("candles_stream", reason) }
+        let stall = Duration.milliseconds(Int64(settings.stallSeconds * 1000))
+        context.readiness.watch(persister.progress, limit: stall)
+        context.readiness.watch(ingest.flushProgress, limit: stall)
         status = IngestStatus(
             manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count }, redis: context.redis,
             keys: keys)
         services = [persister, ingest, BackgroundService(name: "backfill") { try await backfiller.run() },
-                    BackgroundService(name: "consistency") { try await checker.run() }]
+                    BackgroundService(name: "consistency") { try await checker.run() },
+                    BackgroundService(name: "trim") { try await trimmer.run(every: .seconds(5)) }]
     }
 }
 

@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Logging
@@ -12,14 +13,14 @@ import Synchronization
 /// some. A dead process's leases expire after the TTL and are taken by the others.
 public final class ShardLeases: Sendable {
     let redis: RedisClient
-    let keys: IngestKeys
+    let keys: RedisKeys
     let shards: Int
     let ttl: Duration
     let instance: String
     let logger: Logger
     private let held = Mutex<[Int: RedisLease]>([:])
 
-    public init(redis: RedisClient, keys: IngestKeys, shards: Int, ttl: Duration, instance: String, logger: Logger) {
+    public init(redis: RedisClient, keys: RedisKeys, shards: Int, ttl: Duration, instance: String, logger: Logger) {
         self.redis = redis
         self.keys = keys
         self.shards = shards
@@ -46,9 +47,9 @@ public final class ShardLeases: Sendable {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         let ttlMillis = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
         let replies = try await redis.pipeline(commands: [
-            ["ZADD", RedisArgument(keys.members), RedisArgument(now + ttlMillis), RedisArgument(instance)],
-            ["ZREMRANGEBYSCORE", RedisArgument(keys.members), "-inf", RedisArgument(now)],
-            ["ZCARD", RedisArgument(keys.members)],
+            ["ZADD", RedisArgument(keys.ingestMembers), RedisArgument(now + ttlMillis), RedisArgument(instance)],
+            ["ZREMRANGEBYSCORE", RedisArgument(keys.ingestMembers), "-inf", RedisArgument(now)],
+            ["ZCARD", RedisArgument(keys.ingestMembers)],
         ])
         for reply in replies { _ = try reply.checked() }
         let members = max(1, replies[2].int ?? 1)
@@ -91,7 +92,7 @@ public final class ShardLeases: Sendable {
         }
         do {
             for lease in leases { _ = try await redis.releaseLease(lease) }
-            _ = try await redis.send(arguments: ["ZREM", RedisArgument(keys.members), RedisArgument(instance)])
+            _ = try await redis.send(arguments: ["ZREM", RedisArgument(keys.ingestMembers), RedisArgument(instance)])
         } catch {
             // Redis is not answering: the rest expire after their TTL rather than each waiting
             // out its own reconnect attempts.

@@ -1,3 +1,4 @@
+import Contracts
 import Core
 
 /// Ranks the eligible symbols of one market by 24 h quote volume (in USDT, never in

@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Logging
@@ -53,7 +54,7 @@ public struct SymbolsService: Service {
     ) {
         self.refresher = refresher
         self.redis = redis
-        self.leaseKey = prefix + "lease:symbols"
+        self.leaseKey = RedisKeys(prefix: prefix).lease("symbols")
         self.instance = instance
         self.settings = settings
         self.readiness = readiness

@@ -1,5 +1,3 @@
-import Core
-
 /// One stored candle with its prices and volumes as exact decimal text, as Binance printed
 /// them (`"9.982"`, `"24464.35"`) and as PostgreSQL stores them (`numeric`, scale kept).
 ///
@@ -71,7 +69,7 @@ public struct CandleRow: Sendable, Hashable, Codable {
     }
 
     /// Whether every decimal field is a plain decimal number (`-12.340`, `7`, `.5`).
-    var hasDecimalFields: Bool {
+    public var hasDecimalFields: Bool {
         DecimalText.isValid(open) && DecimalText.isValid(high) && DecimalText.isValid(low) && DecimalText.isValid(close)
             && DecimalText.isValid(volume) && DecimalText.isValid(quoteVolume) && DecimalText.isValid(takerBuyVolume)
             && DecimalText.isValid(takerBuyQuoteVolume)

@@ -1,8 +1,8 @@
 /// Checks and writes the plain decimal text candles are stored as.
-enum DecimalText {
+public enum DecimalText {
     /// `[-]digits[.digits]` with at least one digit (also `.5` and `5.`), at most 100 bytes:
     /// what both Binance prints and PostgreSQL's numeric input reads back with the same scale.
-    static func isValid(_ text: String) -> Bool {
+    public static func isValid(_ text: String) -> Bool {
         var utf8 = text.utf8[...]
         guard utf8.count <= 100 else { return false }
         if utf8.first == UInt8(ascii: "-") { utf8 = utf8.dropFirst() }
@@ -21,7 +21,7 @@ enum DecimalText {
     }
 
     /// The shortest text that reads back as `value`, in plain notation (`0.00001`, not `1e-05`).
-    static func format(_ value: Double) -> String? {
+    public static func format(_ value: Double) -> String? {
         guard value.isFinite else { return nil }
         let text = value == 0 ? "0" : value.description
         guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else {

@@ -1,0 +1,76 @@
+import Core
+
+/// Every Redis key, channel and stream name the suite uses, built from the configured prefix
+/// (`redis.prefix`, default `ap:`). Writers and readers take names from here only.
+///
+/// | name | type | writer → readers | value |
+/// |---|---|---|---|
+/// | `symbols` | string | symbols → all | `SymbolList` JSON |
+/// | `symbols:changed` | pub/sub | symbols → ingest, scheduler | `SymbolListChange` JSON |
+/// | `symbols:refresh` | string | operators → symbols | any value asks for a refresh |
+/// | `kline:{market}:{symbol}` | hash | ingest → gateway, inference | `LatestKline` |
+/// | `mark:{symbol}` | hash | ingest → inference, gateway | `MarkPrice` |
+/// | `candles` | stream | ingest → persister group | `CandleEntry` |
+/// | `candles:stored` | stream | persister → scheduler, gateway | `StoredCandles` |
+/// | `candles:dead` | stream | persister → operators, gateway | `DeadLetter` |
+/// | `jobs` | stream | scheduler → inference group | `AnalysisJob` |
+/// | `jobs:now` | stream | gateway → inference group (read first) | `AnalysisJob` with a reply key |
+/// | `jobs:dead` | stream | inference → operators, gateway | `DeadLetter` |
+/// | `reply:{job_id}` | list, short TTL | inference → gateway | the on-demand job's result |
+/// | `signals` | stream + pub/sub | inference → gateway, notifiers | new signals and outcomes |
+/// | `scheduler:status` | hash | scheduler → gateway | scheduler state |
+/// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
+/// | `restarts:{service}:{instance}` | integer | every service | starts of a stable instance id |
+/// | `metrics:history` | capped list | gateway monitor → gateway | samples |
+/// | `alerts` | pub/sub | gateway monitor → WebSocket, notifiers | alert events |
+/// | `lease:{name}` / `lock:{name}` | string, PX | lease holders | the holder's fencing value |
+/// | `ingest:members` | hash | ingest instances | shard balancing |
+/// | `binance:weight` | string | every Binance REST caller | used request weight |
+public struct RedisKeys: Sendable, Hashable {
+    public let prefix: String
+
+    public init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    // Symbols
+    public var symbols: String { prefix + "symbols" }
+    public var symbolsChanged: String { prefix + "symbols:changed" }
+    public var symbolsRefresh: String { prefix + "symbols:refresh" }
+
+    // Market data
+    public func kline(_ market: Market, _ symbol: String) -> String { "\(prefix)kline:\(market.rawValue):\(symbol)" }
+    public func mark(_ symbol: String) -> String { "\(prefix)mark:\(symbol)" }
+    public var candles: String { prefix + "candles" }
+    public var candlesStored: String { prefix + "candles:stored" }
+    public var candlesDead: String { prefix + "candles:dead" }
+
+    // Analysis
+    public var jobs: String { prefix + "jobs" }
+    public var jobsNow: String { prefix + "jobs:now" }
+    public var jobsDead: String { prefix + "jobs:dead" }
+    public func reply(_ jobID: String) -> String { "\(prefix)reply:\(jobID)" }
+    public var signals: String { prefix + "signals" }
+    public var schedulerStatus: String { prefix + "scheduler:status" }
+
+    // Operation
+    public func health(_ service: String, _ instance: String) -> String { "\(prefix)health:\(service):\(instance)" }
+    /// All heartbeats (a SCAN pattern).
+    public var healthPattern: String { prefix + "health:*" }
+    public func restarts(_ service: String, _ instance: String) -> String { "\(prefix)restarts:\(service):\(instance)" }
+    public var metricsHistory: String { prefix + "metrics:history" }
+    public var alerts: String { prefix + "alerts" }
+    public func lease(_ name: String) -> String { "\(prefix)lease:\(name)" }
+    public func lock(_ name: String) -> String { "\(prefix)lock:\(name)" }
+    public func shardLease(_ shard: Int) -> String { lease("ingest:shard:\(shard)") }
+    public var ingestMembers: String { prefix + "ingest:members" }
+    public var binanceWeight: String { prefix + "binance:weight" }
+
+    /// Consumer groups.
+    public enum Group {
+        /// The persister group on `candles`.
+        public static let persister = "persister"
+        /// The inference group on `jobs` and `jobs:now`.
+        public static let inference = "inference"
+    }
+}
