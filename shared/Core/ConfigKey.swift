@@ -2,7 +2,8 @@
 ///
 /// Every key can be set in the YAML file (nested by the dots), by the environment variable
 /// `ALPHAPULSE_` + the path in upper case with dots as underscores, and by a flag
-/// (`--set path=value`), in that order of priority.
+/// (`--set path=value`), in that order of priority. A secret key may instead be read from the
+/// file named by that variable + `_FILE`.
 public struct ConfigKey: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case string
@@ -32,6 +33,10 @@ public struct ConfigKey: Sendable, Hashable {
         self.isSecret = secret
         self.summary = summary
     }
+
+    /// Appended to `environmentName` for the variable naming a file that holds a secret
+    /// key's value: `ALPHAPULSE_DATABASE_URL_FILE`.
+    public static let fileSuffix = "_FILE"
 
     /// `symbols.futures` → `ALPHAPULSE_SYMBOLS_FUTURES`.
     public var environmentName: String {
