@@ -233,6 +233,7 @@ let package = Package(
             name: "ReplayTests",
             dependencies: [
                 "Archive", "Replay", "REST", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WSClient", package: "swift-websocket"),
             ],
             path: "Tests/ReplayTests",

@@ -6,7 +6,8 @@ temporary ALPHAPULSE_BIN_DIR. It takes its service name from its file name and a
 line per event to $FAKE_LOG:  <epoch seconds> <event> <name> <pid> [detail]
 
   serve --help           exit 0 always, as ArgumentParser does (the root's --help wins)
-  migrate                event "migrate", detail = ALPHAPULSE_DATABASE_URL
+  migrate                event "migrate", detail = ALPHAPULSE_DATABASE_URL, or
+                         file:<ALPHAPULSE_DATABASE_URL_FILE> when that is set
   config                 exit 0
   serve                  event "start"; serve /healthz at once and /readyz (200) after
                          FAKE_READY_DELAY seconds (never for names in FAKE_NEVER_READY);
@@ -31,6 +32,19 @@ LOCK = threading.Lock()
 
 def listed(variable):
     return NAME in os.environ.get(variable, "").replace(",", " ").split()
+
+
+def database():
+    """How the database was given: the URL, or file:<path> for ALPHAPULSE_DATABASE_URL_FILE."""
+    if "ALPHAPULSE_DATABASE_URL_FILE" in os.environ:
+        return "file:" + os.environ["ALPHAPULSE_DATABASE_URL_FILE"]
+    return os.environ.get("ALPHAPULSE_DATABASE_URL", "-")
+
+
+def redis():
+    if "ALPHAPULSE_REDIS_URL_FILE" in os.environ:
+        return "file:" + os.environ["ALPHAPULSE_REDIS_URL_FILE"]
+    return os.environ.get("ALPHAPULSE_REDIS_URL", "-")
 
 
 def record(event, detail=""):
@@ -83,7 +97,8 @@ def serve(port, ready_path):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     record("start", f"port={port}")
-    record("env", "db=" + os.environ.get("ALPHAPULSE_DATABASE_URL", "-"))
+    record("env", "db=" + database())
+    record("env", "redis=" + redis())
     for key in ("SPOT_REST", "FUTURES_REST", "SPOT_WS", "FUTURES_WS"):
         value = os.environ.get(f"ALPHAPULSE_BINANCE_{key}_URL")
         if value:
@@ -105,7 +120,7 @@ def main(args):
         print(f"usage: alphapulse-replay serve --port P --futures DIR [OPTIONS] (got {args})", file=sys.stderr)
         return 64
     if args == ["migrate"]:
-        record("migrate", os.environ.get("ALPHAPULSE_DATABASE_URL", "-"))
+        record("migrate", database())
         return 0
     if args == ["config"]:
         return 0

@@ -10,12 +10,12 @@ public final class PrivatePostgres: @unchecked Sendable {
     /// The URL of the server's superuser, with the `postgres` database.
     public var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
-    /// initdb + start on a free port; the data lives under /tmp, reachable by the postgres user.
+    /// initdb + start on a free port; the data lives in a new 0700 folder under the temporary
+    /// folder, owned by the user the server runs as (postgres when the tests run as root).
     public init() throws {
         binDir = try TestEnvironment.postgresBinDir()
         port = try freePort()
-        directory = NSTemporaryDirectory() + "alphapulse-pg-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        directory = try Self.makePrivateDirectory(NSTemporaryDirectory() + "alphapulse-pg-\(UUID().uuidString.prefix(8))")
         let initdb = try run(["\(binDir)/initdb", "-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         guard initdb.status == 0 else { throw Failure(message: "initdb failed: \(initdb.output)") }
         try start()
@@ -59,11 +59,22 @@ public final class PrivatePostgres: @unchecked Sendable {
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        if runningAsRoot {
-            _ = try runCommand(["chown", "-R", "postgres", directory])
-            return try runCommand(["runuser", "-u", "postgres", "--"] + arguments)
+        try runCommand(runningAsRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
+    }
+
+    /// Creates `path` with mode 0700 (failing if anything, a planted symlink included, is
+    /// already there) and gives it to postgres when we are root. Returns `path`.
+    private static func makePrivateDirectory(_ path: String) throws -> String {
+        guard mkdir(path, 0o700) == 0 else {
+            throw Failure(message: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        return try runCommand(arguments)
+        if runningAsRoot {
+            guard let user = getpwnam("postgres") else { throw Failure(message: "user postgres does not exist") }
+            guard lchown(path, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
+                throw Failure(message: "cannot give \(path) to postgres: \(String(cString: strerror(errno)))")
+            }
+        }
+        return path
     }
 
     public struct Failure: Error, CustomStringConvertible {

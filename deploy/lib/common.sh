@@ -135,12 +135,18 @@ http_status() {
     printf '%s' "$code"
 }
 
-# True when a Redis server answers PING on 127.0.0.1:$1.
+# True when a Redis server answers PING on 127.0.0.1:$1, after AUTH with password $2 when
+# given (bash's own printf writes it to the socket: it never reaches a command line).
 redis_ping() {
     local reply
     reply=$(
         exec 2>/dev/null
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        if [[ -n ${2:-} ]]; then
+            printf '*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n' "${#2}" "$2" >&3
+            IFS= read -r -t 3 r <&3 || exit 1
+            [[ $r == +OK* ]] || exit 1
+        fi
         printf 'PING\r\n' >&3
         IFS= read -r -t 3 r <&3 || exit 1
         printf '%s' "$r"

@@ -20,8 +20,19 @@ public struct ZipArchive: Sendable {
         public init(_ description: String) { self.description = description }
     }
 
-    /// Largest entry we inflate; kline archives are a few MB (a month of 1m rows is ~4 MB).
-    public static let maximumEntrySize = 1 << 31
+    /// Largest entry we extract, in bytes; kline archives are a few MB (a month of 1m rows is
+    /// ~4 MB), so 1 GiB leaves ample room while keeping a crafted archive from exhausting memory.
+    public static let maximumEntrySize = 1 << 30
+
+    /// Deflate's densest encoding turns 2 bits into a 258-byte match, so it expands by at most
+    /// 1032:1 (plus a little for very short streams). A declared size beyond that is a lie.
+    static func maximumInflatedSize(compressed: Int) -> Int {
+        compressed * 1032 + 1024
+    }
+
+    /// The most reserved for an entry's output before any byte is inflated; it grows from there
+    /// only as real data comes out.
+    static let initialOutputCapacity = 4 << 20
 
     public let bytes: [UInt8]
     /// The archive's entries, in central-directory order.
@@ -112,27 +123,44 @@ public struct ZipArchive: Sendable {
         return entries
     }
 
+    /// Inflates `input` in chunks, never holding more than it produced and never more than
+    /// `expected` bytes: the declared size from the central directory is checked against
+    /// what the compressed bytes can hold, and the output against it as it grows.
     private func inflateRaw(_ input: ArraySlice<UInt8>, expected: Int, name: String) throws(Failure) -> [UInt8] {
-        // One spare byte: an entry longer than declared then shows up as total_out > expected, and an
-        // empty entry still has a buffer for zlib to finish into.
-        var output = [UInt8](repeating: 0, count: expected + 1)
+        guard expected <= Self.maximumInflatedSize(compressed: input.count) else {
+            throw Failure("entry \(name) declares \(expected) bytes, more than its \(input.count) compressed bytes can hold")
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(min(expected, Self.initialOutputCapacity))
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
         var stream = z_stream()
         guard ap_inflate_init2(&stream, -15) == Z_OK else { throw Failure("zlib could not start inflating \(name)") }
         defer { inflateEnd(&stream) }
         var input = input
-        let status = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = source.baseAddress
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                return inflate(&stream, Z_FINISH)
+        var status = Z_OK
+        input.withUnsafeMutableBufferPointer { source in
+            stream.next_in = source.baseAddress
+            stream.avail_in = uInt(source.count)
+            while status == Z_OK {
+                let produced = chunk.withUnsafeMutableBufferPointer { target -> Int in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return target.count - Int(stream.avail_out)
+                }
+                // More than declared: stop before holding it (the spare room is one chunk at most).
+                if output.count + produced > expected {
+                    status = Z_DATA_ERROR
+                    return
+                }
+                output.append(contentsOf: chunk[..<produced])
             }
         }
-        guard status == Z_STREAM_END, Int(stream.total_out) == expected else {
+        // Z_BUF_ERROR here means the input ran out first: a truncated stream.
+        stream.next_in = nil
+        guard status == Z_STREAM_END, output.count == expected else {
             throw Failure("entry \(name) does not inflate to \(expected) bytes (zlib status \(status))")
         }
-        output.removeLast()
         return output
     }
 

@@ -2,7 +2,8 @@
 ///
 /// Every key can be set in the YAML file (nested by the dots), by the environment variable
 /// `ALPHAPULSE_` + the path in upper case with dots as underscores, and by a flag
-/// (`--set path=value`), in that order of priority.
+/// (`--set path=value`), in that order of priority. A secret key may instead be read from the
+/// file named by that variable + `_FILE`.
 public struct ConfigKey: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         case string
@@ -33,6 +34,10 @@ public struct ConfigKey: Sendable, Hashable {
         self.summary = summary
     }
 
+    /// Appended to `environmentName` for the variable naming a file that holds a secret
+    /// key's value: `ALPHAPULSE_DATABASE_URL_FILE`.
+    public static let fileSuffix = "_FILE"
+
     /// `symbols.futures` → `ALPHAPULSE_SYMBOLS_FUTURES`.
     public var environmentName: String {
         "ALPHAPULSE_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
@@ -44,35 +49,43 @@ public struct ConfigKey: Sendable, Hashable {
         func fail(_ message: String) -> ConfigError {
             ConfigError(key: path, origin: origin, message: message)
         }
+        // What an error message may echo: any URL without its passwords, another secret not
+        // at all.
+        let shown: String
+        if case .url = kind {
+            shown = Redaction.url(value)
+        } else {
+            shown = Redaction.display(value, for: self)
+        }
         switch kind {
         case .string:
             return value
         case .integer(let range):
-            guard let number = Int(value) else { throw fail("expected a whole number, got '\(isSecret ? "***" : value)'") }
+            guard let number = Int(value) else { throw fail("expected a whole number, got '\(shown)'") }
             guard range.contains(number) else { throw fail("\(number) is outside \(range.lowerBound)...\(range.upperBound)") }
             return String(number)
         case .number(let range):
-            guard let number = Double(value), number.isFinite else { throw fail("expected a number, got '\(value)'") }
+            guard let number = Double(value), number.isFinite else { throw fail("expected a number, got '\(shown)'") }
             guard range.contains(number) else { throw fail("\(number) is outside \(range.lowerBound)...\(range.upperBound)") }
             return value
         case .boolean:
             switch value.lowercased() {
             case "true", "yes", "on", "1": return "true"
             case "false", "no", "off", "0": return "false"
-            default: throw fail("expected true or false, got '\(value)'")
+            default: throw fail("expected true or false, got '\(shown)'")
             }
         case .url(let schemes):
             guard let scheme = value.split(separator: ":", maxSplits: 1).first.map(String.init)?.lowercased(),
                   value.contains("://"), schemes.contains(scheme)
             else {
-                throw fail("expected a URL starting with \(schemes.map { $0 + "://" }.joined(separator: " or ")), got '\(Redaction.url(value))'")
+                throw fail("expected a URL starting with \(schemes.map { $0 + "://" }.joined(separator: " or ")), got '\(shown)'")
             }
             let rest = value.dropFirst(scheme.count + 3)
-            guard !rest.isEmpty, !rest.hasPrefix("/") || scheme == "unix" else { throw fail("URL has no host: '\(Redaction.url(value))'") }
+            guard !rest.isEmpty, !rest.hasPrefix("/") || scheme == "unix" else { throw fail("URL has no host: '\(shown)'") }
             return value
         case .choice(let choices):
             guard choices.contains(value.lowercased()) else {
-                throw fail("expected one of \(choices.joined(separator: ", ")), got '\(value)'")
+                throw fail("expected one of \(choices.joined(separator: ", ")), got '\(shown)'")
             }
             return value.lowercased()
         case .list:
@@ -81,7 +94,7 @@ public struct ConfigKey: Sendable, Hashable {
             let parts = value.split(separator: ":")
             guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
                   (0..<24).contains(hour), (0..<60).contains(minute), parts[1].count == 2
-            else { throw fail("expected a UTC time HH:MM, got '\(value)'") }
+            else { throw fail("expected a UTC time HH:MM, got '\(shown)'") }
             return value
         }
     }

@@ -3,6 +3,10 @@ import Yams
 
 /// Resolves configuration from defaults, one YAML file, the environment and flags — in that
 /// order of priority — and validates every value against its `ConfigKey`.
+///
+/// A secret key can also be read from a file named by its variable plus `_FILE`
+/// (`ALPHAPULSE_DATABASE_URL_FILE=/run/secrets/db-url`), so the secret stays out of the
+/// environment and of command lines. Setting both forms of one key is an error.
 public struct ConfigLoader: Sendable {
     /// The file read when neither `--config` nor `ALPHAPULSE_CONFIG` names one.
     public static let defaultFile = "deploy/config/alphapulse.yaml"
@@ -38,8 +42,17 @@ public struct ConfigLoader: Sendable {
         }
 
         for key in keys.values {
-            if let raw = environment[key.environmentName] {
+            let fileVariable = key.environmentName + ConfigKey.fileSuffix
+            switch (environment[key.environmentName], key.isSecret ? environment[fileVariable] : nil) {
+            case (let raw?, nil):
                 values[key.path] = .init(value: try key.validate(raw, origin: key.environmentName), origin: key.environmentName)
+            case (nil, let file?):
+                let origin = "\(fileVariable)=\(file)"
+                values[key.path] = .init(value: try key.validate(try Self.readSecret(file, key: key, origin: origin), origin: origin), origin: origin)
+            case (.some, .some):
+                throw ConfigError(key: key.path, origin: fileVariable, message: "set \(key.environmentName) or \(fileVariable), not both")
+            case (nil, nil):
+                break
             }
         }
 
@@ -50,6 +63,29 @@ public struct ConfigLoader: Sendable {
             values[keyPath] = .init(value: try key.validate(raw, origin: "flag"), origin: "flag")
         }
         return ResolvedConfig(entries: values, keys: keys)
+    }
+
+    /// The content of a `…_FILE` secret: the file's text without its trailing line break(s).
+    static func readSecret(_ file: String, key: ConfigKey, origin: String) throws -> String {
+        func fail(_ why: String) -> ConfigError { ConfigError(key: key.path, origin: origin, message: why) }
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw fail("cannot read the file \(file): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")")
+        }
+        defer { try? handle.close() }
+        // A secret is one line; refuse to slurp something else named by mistake.
+        let limit = 64 * 1024
+        let data: Data
+        do {
+            data = try handle.read(upToCount: limit + 1) ?? Data()
+        } catch {
+            throw fail("cannot read the file \(file): \(error.localizedDescription)")
+        }
+        guard data.count <= limit else { throw fail("the file \(file) is larger than \(limit) bytes; it should hold one line") }
+        guard var text = String(data: data, encoding: .utf8) else { throw fail("the file \(file) is not UTF-8 text") }
+        // By scalars: "\r\n" is one Character, which hasSuffix("\n") would not match.
+        while let last = text.unicodeScalars.last, last == "\n" || last == "\r" { text.unicodeScalars.removeLast() }
+        guard !text.isEmpty else { throw fail("the file \(file) is empty") }
+        return text
     }
 
     /// Flattens a YAML mapping into dotted paths. Sequences become comma-separated lists.

@@ -11,10 +11,10 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override any key, e.g. --set symbols.futures=40 (repeatable).", valueName: "key=value"))
     public var overrides: [String] = []
 
-    @Option(name: .long, help: "PostgreSQL URL (database.url).")
+    @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (database.url).", discussion: "Other local users can read a command line (/proc/PID/cmdline): pass a password with ALPHAPULSE_DATABASE_URL_FILE instead."))
     public var databaseURL: String?
 
-    @Option(name: .long, help: "Redis URL (redis.url).")
+    @Option(name: .long, help: ArgumentHelp("Redis URL (redis.url).", discussion: "Other local users can read a command line (/proc/PID/cmdline): pass a password with ALPHAPULSE_REDIS_URL_FILE instead."))
     public var redisURL: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (log.level).")

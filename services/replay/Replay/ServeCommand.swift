@@ -39,7 +39,7 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The replay's first \"now\", ISO 8601 (default: the first minute of the archives, else 2026-01-01T00:00:00Z for synthetic-only).", valueName: "iso8601"))
     var start: String?
 
-    @Option(help: "Simulated seconds per real second (1 = real time).")
+    @Option(help: "Simulated seconds per real second (1 = real time, 0 = frozen; else 0.001...1000000).")
     var speed: Double = 1
 
     @Option(help: "REST weight per minute before 429, spot.")
@@ -66,7 +66,12 @@ public struct ServeCommand: AsyncParsableCommand {
         guard futuresDirectories.count + spotDirectories.count > 0 || syntheticSpot + syntheticFutures > 0 else {
             throw ValidationError("nothing to serve: give --futures/--spot archive folders or --synthetic-spot/--synthetic-futures counts")
         }
-        guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be a non-negative number") }
+        guard speed == 0 || ReplayClock.speeds.contains(speed) else {
+            throw ValidationError("--speed must be 0 (frozen) or between 0.001 and 1000000 simulated seconds per real second, got \(speed)")
+        }
+        guard connectionLifetime > 0, connectionLifetime <= Duration.longestReplayWait else {
+            throw ValidationError("--connection-lifetime must be more than 0 and at most \(Int(Duration.longestReplayWait)) seconds")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard syntheticDays >= 0, syntheticSpot >= 0, syntheticFutures >= 0 else { throw ValidationError("counts and days cannot be negative") }
         if let start, Self.parseStart(start) == nil { throw ValidationError("--start must be ISO 8601, e.g. 2026-02-01T00:00:00Z") }

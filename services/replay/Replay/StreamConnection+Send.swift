@@ -92,7 +92,7 @@ extension StreamConnection {
                 var wake = min(nextUpdate, nextPing, deadline, wall.now + .milliseconds(50))
                 if market == .futures { wake = min(wake, nextMark) }
                 let untilClose = environment.clock.realSeconds(until: minute + 60_000)
-                if untilClose.isFinite { wake = min(wake, wall.now + .milliseconds(Int64(untilClose * 1000) + 1)) }
+                wake = min(wake, wall.now + .seconds(clamping: untilClose, to: 1) + .milliseconds(1))
                 try await Task.sleep(until: wake, clock: wall)
             }
         } catch {

@@ -30,7 +30,7 @@ public final class StreamConnection: Sendable {
         var klineUpdate: Duration
 
         init(market: ReplayMarket, options: ReplayOptions) {
-            func seconds(_ value: Double) -> Duration { .milliseconds(Int64((max(value, 0.001) * 1000).rounded())) }
+            func seconds(_ value: Double) -> Duration { .seconds(clamping: max(value, 0.001)) }
             switch market {
             case .spot:
                 maxStreams = options.spotMaxStreams

@@ -91,7 +91,7 @@ public final class StreamHub: Sendable {
             if seconds > 0, seconds.isFinite {
                 Task { [weak self] in
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                        try? await Task.sleep(for: .seconds(clamping: seconds))
                         guard !Task.isCancelled, let self else { return }
                         self.dropAll()
                     }
@@ -119,7 +119,7 @@ public final class StreamHub: Sendable {
     @discardableResult
     public func stall(seconds: Double, connections count: Int? = nil) -> Int {
         let targets = Array(connections.prefix(count ?? Int.max))
-        let until = ContinuousClock.now + .milliseconds(Int64(max(seconds, 0) * 1000))
+        let until = ContinuousClock.now + .seconds(clamping: seconds)
         for connection in targets { connection.stall(until: until) }
         WebSocketFaults.record(.stall, logger: state.logger, metadata: ["ws.connections": "\(targets.count)", "fault.seconds": "\(seconds)"])
         return targets.count

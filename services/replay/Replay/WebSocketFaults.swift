@@ -37,7 +37,7 @@ public enum WebSocketFaults {
 
     /// Registers the WebSocket control endpoints (POST, JSON body; an empty body takes the defaults):
     /// - `/_replay/drop-connections` — drop every connection at once → `{"dropped":N}`
-    /// - `/_replay/drop-every {"seconds":5}` — drop all connections every 5 s; 0 stops it
+    /// - `/_replay/drop-every {"seconds":5}` — drop all connections every 5 s (at most 86400); 0 stops it
     /// - `/_replay/stall {"seconds":30,"connections":1}` — the oldest N connections (all when
     ///   omitted) stay open but send nothing, not even pings, for 30 s; what would have been sent
     ///   meanwhile is skipped
@@ -52,7 +52,9 @@ public enum WebSocketFaults {
         router.post("/_replay/drop-every") { request, context in
             let body = try await decode(Seconds.self, request, context)
             let seconds = body?.seconds ?? 0
-            guard seconds.isFinite, seconds >= 0 else { throw HTTPError(.badRequest, message: "seconds must be a number >= 0") }
+            guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
+                throw HTTPError(.badRequest, message: "seconds must be between 0 and 86400")
+            }
             hub.dropEvery(seconds: seconds)
             return json(["seconds": seconds])
         }
