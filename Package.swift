@@ -251,7 +251,7 @@ let package = Package(
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "Core", "TestSupport"], path: "Tests/BinanceTests"),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Binance", "CandleStore", "Contracts", "Replay", "REST", "Redis", "Postgres", "Core", "TestSupport"],
+            dependencies: ["Ingest", "Binance", "CandleStore", "Contracts", "Replay", "REST", "Redis", "Postgres", "Schema", "Core", "TestSupport"],
             path: "Tests/IngestTests"
         ),
         .testTarget(

@@ -44,6 +44,37 @@ import TestSupport
         }
     }
 
+    /// The review's M2: a symbol subscribed live on a connection older than the symbol-silence
+    /// limit must not make the watchdog replace the connection. The added symbol never trades
+    /// (the replay has no such market), so without the fix the first watchdog tick after the
+    /// change would count its silence from the connection's start and reconnect.
+    @Test func aSymbolAddedToAnOldConnectionDoesNotReconnectIt() async throws {
+        try await IngestHarness.with("ingest_live_old", speed: 60) { (harness: IngestHarness) async throws in
+            let metrics = IngestMetrics()
+            var settings = IngestHarness.fastSettings
+            settings.symbolSilence = .seconds(3)
+            let (manager, _) = manager(harness, settings: settings, metrics: metrics)
+            let symbols = Array(Self.perpetuals.prefix(2))
+            try #require(symbols.count == 2)
+            manager.apply([.futures: Set(symbols)])
+            #expect(await waitUntil { Set(harness.hub.status().connections.flatMap(\.streams)).count == 4 })
+            let accepted = harness.hub.connectionsAccepted
+            // Older than the symbol limit, while the two real symbols keep it alive.
+            try await Task.sleep(for: .seconds(4))
+            #expect(harness.hub.connectionsAccepted == accepted)
+            manager.apply([.futures: Set(symbols + ["ZZZUSDT"])])
+            #expect(await waitUntil { harness.hub.status().connections.flatMap(\.streams).contains("zzzusdt@kline_1m") })
+            // Well inside the new symbol's own 3 s.
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(harness.hub.connectionsAccepted == accepted, "the live change replaced the connection")
+            #expect(metrics.totals.reconnects == 0)
+            // The watchdog still works: a symbol that stays silent past its own limit is acted on.
+            #expect(await waitUntil(timeout: .seconds(20)) { harness.hub.connectionsAccepted > accepted })
+            await manager.stop()
+            #expect(await waitUntil(timeout: .seconds(90)) { harness.hub.connectionCount == 0 })
+        }
+    }
+
     /// Past its rotation age a connection is replaced by one that is subscribed first: no
     /// minute is lost, with no backfill to help.
     @Test func rotationSubscribesTheNewConnectionBeforeClosingTheOld() async throws {

@@ -52,7 +52,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Seconds measured per run.")
     var seconds: Double = 15
 
-    @Option(help: "Seconds the load continues after the window, so the window's last closed klines are persisted in steady state (more than ingest.flush_seconds).")
+    @Option(help: "Seconds the load continues after the window, so the window's last closed klines are persisted in steady state.")
     var settle: Double = 7
 
     @Option(help: "Runs per offered load; medians are reported.")

@@ -67,9 +67,10 @@ public final class StreamSlot: Sendable {
         public var lastError: String?
     }
 
-    /// A live session's mailbox for subscription changes.
+    /// A live session's mailbox for subscription changes, and its silence watchdog.
     struct SessionControl: Sendable {
         let requests: AsyncStream<SubscriptionRequest>.Continuation
+        let tracker: SessionTracker
     }
 
     init(
@@ -102,7 +103,11 @@ public final class StreamSlot: Sendable {
             state.streams.formUnion(subscribe)
             var requests = SubscriptionRequest.batches(.unsubscribe, streams: unsubscribe, limits: limits, nextID: &state.nextRequestID)
             requests += SubscriptionRequest.batches(.subscribe, streams: subscribe, limits: limits, nextID: &state.nextRequestID)
+            let now = Self.now()
+            let added = subscribe.compactMap(Self.klineSymbol), removed = unsubscribe.compactMap(Self.klineSymbol)
             for control in state.sessions.values {
+                // Silence of an added symbol counts from now, not from when the session opened.
+                control.tracker.change(subscribed: added, unsubscribed: removed, at: now)
                 for request in requests { control.requests.yield(request) }
             }
         }
@@ -190,16 +195,19 @@ public final class StreamSlot: Sendable {
         }
         if Task.isCancelled { return nil }
         let (requests, requestSink) = AsyncStream.makeStream(of: SubscriptionRequest.self)
-        let initial = state.withLock { state -> [SubscriptionRequest] in
-            state.sessions[number] = SessionControl(requests: requestSink)
-            return SubscriptionRequest.batches(.subscribe, streams: state.streams.sorted(), limits: limits, nextID: &state.nextRequestID)
+        let started = Self.now()
+        let (initial, tracker) = state.withLock { state -> ([SubscriptionRequest], SessionTracker) in
+            let tracker = SessionTracker(SilenceWatchdog(
+                started: started, connectionLimit: settings.connectionSilence.milliseconds, symbolLimit: settings.symbolSilence.milliseconds,
+                symbols: state.streams.compactMap(Self.klineSymbol)))
+            state.sessions[number] = SessionControl(requests: requestSink, tracker: tracker)
+            return (SubscriptionRequest.batches(.subscribe, streams: state.streams.sorted(), limits: limits, nextID: &state.nextRequestID), tracker)
         }
         for request in initial { requestSink.yield(request) }
         defer {
             requestSink.finish()
             _ = state.withLock { $0.sessions.removeValue(forKey: number) }
         }
-        let tracker = SessionTracker(started: Self.now())
         let market = self.market
         do {
             try await WebSocketClient.connect(
@@ -226,14 +234,7 @@ public final class StreamSlot: Sendable {
                         while true {
                             try await Task.sleep(for: .milliseconds(250))
                             let now = Self.now()
-                            let streams = self.state.withLock { $0.streams }
-                            if let problem = tracker.silence(
-                                now: now, connectionLimit: self.settings.connectionSilence.milliseconds,
-                                symbolLimit: self.settings.symbolSilence.milliseconds,
-                                symbols: streams.compactMap { $0.kind == .kline(.oneMinute) ? $0.symbol : nil })
-                            {
-                                throw SessionEnd(reason: problem)
-                            }
+                            if let problem = tracker.verdict(at: now) { throw SessionEnd(reason: problem) }
                             if !rotationAnnounced, now - tracker.started >= self.settings.rotateAfter.milliseconds {
                                 rotationAnnounced = true
                                 events.yield(.rotateDue(number))
@@ -298,6 +299,10 @@ public final class StreamSlot: Sendable {
         }
     }
 
+    static func klineSymbol(_ stream: StreamName) -> String? {
+        stream.kind == .kline(.oneMinute) ? stream.symbol : nil
+    }
+
     static func now() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
@@ -322,31 +327,34 @@ struct SessionEnd: Error {
     var reason: String
 }
 
-/// Frame times of one session, for silence detection.
+/// One session's `SilenceWatchdog`, shared by its reader, its watchdog task and live changes.
 final class SessionTracker: Sendable {
     let started: Int64
-    private let times = Mutex<(last: Int64?, symbols: [String: Int64])>((nil, [:]))
+    private let watchdog: Mutex<SilenceWatchdog>
 
-    init(started: Int64) {
-        self.started = started
+    init(_ watchdog: SilenceWatchdog) {
+        self.started = watchdog.started
+        self.watchdog = Mutex(watchdog)
     }
 
     func frame(at time: Int64) {
-        times.withLock { $0.last = time }
+        watchdog.withLock { $0.frame(at: time) }
     }
 
     func kline(_ symbol: String, at time: Int64) {
-        times.withLock { $0.symbols[symbol] = time }
+        watchdog.withLock { $0.kline(symbol, at: time) }
+    }
+
+    func change(subscribed: [String], unsubscribed: [String], at time: Int64) {
+        watchdog.withLock { watchdog in
+            watchdog.unsubscribed(unsubscribed)
+            watchdog.subscribed(subscribed, at: time)
+        }
     }
 
     /// Why the session should be replaced, if it should.
-    func silence(now: Int64, connectionLimit: Int64, symbolLimit: Int64, symbols: [String]) -> String? {
-        let state = times.withLock { $0 }
-        if now - (state.last ?? started) > connectionLimit { return "no frame for \(connectionLimit / 1000) s" }
-        for symbol in symbols where now - (state.symbols[symbol] ?? started) > symbolLimit {
-            return "no kline for \(symbol) for \(symbolLimit / 1000) s"
-        }
-        return nil
+    func verdict(at now: Int64) -> String? {
+        watchdog.withLock { $0.verdict(at: now) }
     }
 }
 
