@@ -215,6 +215,7 @@ let package = Package(
         // Tests
         .target(
             name: "TestSupport",
+            dependencies: ["Archive"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
