@@ -149,7 +149,7 @@ let package = Package(
         .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
         .target(
             name: "Inference",
-            dependencies: ["ServiceRuntime", "Analysis", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceRuntime", "Analysis", "Archive", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "services/inference/Inference",
             // The analysis runs candle by candle over months in `backtest`; unoptimized that is minutes.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -185,7 +185,7 @@ let package = Package(
 
         .executableTarget(
             name: "alphapulse-analysis-bench",
-            dependencies: ["Analysis", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Analysis", "Archive", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/analysis-bench"
         ),
 
@@ -217,6 +217,7 @@ let package = Package(
         // Tests
         .target(
             name: "TestSupport",
+            dependencies: ["Archive"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),

@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 
-/// The recorded Binance frames in the team's fixtures, one frame per line.
+/// The recorded Binance frames (Tests/Fixtures/binance/frames), one frame per line.
 enum FixtureFrames {
     struct Frame {
         var file: String

@@ -8,7 +8,7 @@ import TestSupport
     /// The first `count` rows of a real archive month as Binance's REST API returns them
     /// (times and trades as numbers, decimals as strings), with the CSV text for comparison.
     static func body(symbol: String, count: Int) throws -> (body: String, rows: [[Substring]]) {
-        let text = try String(contentsOfFile: Fixtures.futuresKlines + "/\(symbol)-1m-2026-02.csv", encoding: .utf8)
+        let text = try Fixtures.futuresMonth(symbol)
         let rows = text.split(separator: "\n").dropFirst().prefix(count).map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let json = rows.map { cells in
             "[" + cells.enumerated().map { index, cell in [0, 6, 8].contains(index) ? String(cell) : "\"\(cell)\"" }.joined(separator: ",") + "]"

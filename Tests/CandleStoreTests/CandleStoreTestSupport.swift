@@ -41,14 +41,15 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
 /// split into its 12 text fields.
 enum LinkArchive {
     static let symbol = "LINKUSDT"
-    static var path: String { Fixtures.futuresKlines + "/LINKUSDT-1m-2026-02.csv" }
+    /// The month as Binance serves it: `LINKUSDT-1m-2026-02.zip` holding the CSV.
+    static var path: String { Fixtures.futuresArchive(symbol) }
     /// 2026-02-01 00:00 UTC.
     static let monthStart: Int64 = 1_769_904_000_000
     static let day: Int64 = 86_400_000
     static let hour: Int64 = 3_600_000
     static let minute: Int64 = 60_000
 
-    static func text() throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+    static func text() throws -> String { try Fixtures.futuresMonth(symbol) }
 
     /// Every data row's fields, in file order.
     static func lines() throws -> [[String]] {

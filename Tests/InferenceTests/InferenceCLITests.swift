@@ -11,9 +11,9 @@ import TestSupport
         return path
     }
 
-    /// The first `rows` rows of a fixture month, under its archive name in a fresh folder.
+    /// The first `rows` rows of a fixture month, as a CSV under its archive name in a fresh folder.
     func fixture(_ symbol: String, rows: Int) throws -> String {
-        let text = try String(contentsOfFile: "\(Fixtures.futuresKlines)/\(symbol)-1m-2026-02.csv", encoding: .utf8)
+        let text = try Fixtures.futuresMonth(symbol)
         let lines = text.split(separator: "\n", maxSplits: rows + 1).prefix(rows + 1)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("klines")).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -71,6 +71,22 @@ import TestSupport
         // No funding or positioning data in a kline file: the sentiment head says so instead of guessing.
         let sentiment = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("sentiment ") })
         #expect(sentiment.contains("NEUTRAL") && sentiment.contains("c=0.00"))
+    }
+
+    /// Binance's zip archives are read as the CSV they hold, and a corrupt one is refused by name.
+    @Test func analyzeReadsBinanceZipArchives() async throws {
+        let csv = try fixture("NEARUSDT", rows: 4000)
+        let zip = Fixtures.futuresArchive("NEARUSDT")
+        let fromCSV = try await runCommandAsync([try executable(), "analyze", "--klines", csv, "--at", "2026-02-03T12:00:00Z"])
+        let fromZip = try await runCommandAsync([try executable(), "analyze", "--klines", zip, "--at", "2026-02-03T12:00:00Z"])
+        #expect(fromZip.status == 0, "\(fromZip.output)")
+        #expect(fromZip.output == fromCSV.output, "the month's zip and its first 4,000 rows agree up to --at")
+
+        let corrupt = URL(fileURLWithPath: csv).deletingLastPathComponent().appendingPathComponent("NEARUSDT-1m-2026-02.zip").path
+        try "not a zip".write(toFile: corrupt, atomically: true, encoding: .utf8)
+        let refused = try await runCommandAsync([try executable(), "backtest", "--klines", corrupt])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("NEARUSDT-1m-2026-02.zip: cannot be read (not a zip archive"), "\(refused.output)")
     }
 
     @Test func badInvocationsFailWithAClearMessage() async throws {

@@ -6,16 +6,14 @@ import TestSupport
 
 /// The real futures archive fixtures, loaded once and shared by the suites.
 enum ArchiveFixture {
-    static let symbols = ["ALGOUSDT", "AVAXUSDT", "DOTUSDT", "FILUSDT", "LINKUSDT", "LTCUSDT", "NEARUSDT"]
-    static var folder: String { Fixtures.futuresKlines }
-    static func file(_ symbol: String) -> String { folder + "/\(symbol)-1m-2026-02.csv" }
+    static let symbols = Fixtures.futuresSymbols
 
     static let loaded: Result<MarketData, any Error> = SharedFixture.futures
     static func futures() throws -> MarketData { try loaded.get() }
 
     /// The CSV's data lines split into fields, parsed independently of the loader.
     static func lines(_ symbol: String) throws -> [[Substring]] {
-        let text = try String(contentsOfFile: file(symbol), encoding: .utf8)
+        let text = try Fixtures.futuresMonth(symbol)
         return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     }
 
@@ -81,7 +79,7 @@ enum ArchiveFixture {
     @Test func headerlessMicrosecondAndZipVariantsLoadIdentically() throws {
         let directory = try ArchiveFixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let text = try String(contentsOfFile: ArchiveFixture.file("ALGOUSDT"), encoding: .utf8)
+        let text = try Fixtures.futuresMonth("ALGOUSDT")
         let lines = text.split(separator: "\n").prefix(3_001).map(String.init)  // header + a bit over 2 days
         let name = "ALGOUSDT-1m-2026-02.csv"
         func write(_ folder: String, _ content: [String]) throws -> URL {

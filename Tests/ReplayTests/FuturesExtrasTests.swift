@@ -24,8 +24,7 @@ private enum RealArchive {
                                  isSpotTradingAllowed: false, permissions: [], contractType: "PERPETUAL",
                                  scales: KlineScales(price: 4, volume: 1, quote: 5), tickSize: "0.0001", stepSize: "0.1")
     static let klines: [Kline] = {
-        let path = Fixtures.futuresKlines + "/ALGOUSDT-1m-2026-02.csv"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        guard let text = try? Fixtures.futuresMonth("ALGOUSDT") else { return [] }
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
             guard f.count >= 11, let time = Int64(f[0]),

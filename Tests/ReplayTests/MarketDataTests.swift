@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import Replay
 
 /// A symbol's archive rows as the test reads them itself: integer units at decimals it works out
@@ -241,8 +242,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
     }
 
     @Test func mergedMarketsAndFuturesQueries() throws {
-        let algo = try MarketData.load(market: .futures, directories: [ArchiveFixture.file("ALGOUSDT")])
-        let both = try MarketData.load(market: .futures, directories: [ArchiveFixture.file("LINKUSDT"), ArchiveFixture.file("ALGOUSDT")])
+        let algo = try MarketData.load(market: .futures, directories: [Fixtures.futuresArchive("ALGOUSDT")])
+        let both = try MarketData.load(market: .futures, directories: [Fixtures.futuresArchive("LINKUSDT"), Fixtures.futuresArchive("ALGOUSDT")])
         let merged = MarketData.merged([algo, both])
         #expect(merged.symbols.map(\.symbol) == ["ALGOUSDT", "LINKUSDT"] && merged.market == .futures)
         #expect(merged.firstOpenTime == Self.t0 && merged.lastOpenTime == both.lastOpenTime)
@@ -252,7 +253,7 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
         #expect(merged.premiumIndex(symbol: "NOPE", now: Self.t0) == nil)
         #expect(merged.openInterest(symbol: "NOPE", now: Self.t0) == nil)
         #expect(merged.fundingRates(symbol: "NOPE", startTime: nil, endTime: nil, limit: 100, now: Self.t0 + 86_400_000).isEmpty)
-        let spot = try MarketData.load(market: .spot, directories: [ArchiveFixture.file("ALGOUSDT")])
+        let spot = try MarketData.load(market: .spot, directories: [Fixtures.futuresArchive("ALGOUSDT")])
         #expect(spot.info("ALGOUSDT")?.contractType == "" && spot.info("ALGOUSDT")?.permissions == ["SPOT"])
         #expect(spot.premiumIndex(symbol: "ALGOUSDT", now: Self.t0 + 3_600_000) == nil)
         #expect(spot.fundingRates(symbol: nil, startTime: nil, endTime: nil, limit: 100, now: Self.t0 + 86_400_000).isEmpty)

@@ -8,7 +8,7 @@ import TestSupport
 @testable import Replay
 
 /// The REST routes against a running server over the real futures archive
-/// (../shared/fixtures/binance/klines/futures, February 2026), talked to with our libcurl client.
+/// (deploy/replay-data/futures, February 2026), talked to with our libcurl client.
 @Suite struct RESTRoutesTests {
     static let fixtures = Fixtures.futuresKlines
     /// 2026-02-10 00:00 UTC; the replay clock is frozen there so answers are deterministic.
@@ -459,7 +459,7 @@ extension RESTRoutesTests {
 
     /// The archive's rows by open time, every field as the CSV has it.
     static func archiveRows(_ symbol: String) throws -> [Int64: [String]] {
-        let text = try String(contentsOfFile: "\(fixtures)/\(symbol)-1m-2026-02.csv", encoding: .utf8)
+        let text = try Fixtures.futuresMonth(symbol)
         var rows: [Int64: [String]] = [:]
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: ",").map(String.init)

@@ -9,8 +9,6 @@ import WSClient
 
 /// The replay server end to end: WebSocket, REST and the archive must tell one story.
 @Suite struct ReplayIntegrationTests {
-    static var fixtureDirectory: String { Fixtures.futuresKlines }
-
     /// Runs a replay server over the real futures fixture until `body` returns.
     static func withServer<T: Sendable>(
         start: Int64, speed: Double, options: ReplayOptions = ReplayOptions(),
@@ -30,7 +28,7 @@ import WSClient
 
     /// Archive rows of one symbol by open time, as the CSV's text fields.
     static func archiveRows(_ symbol: String) throws -> [Int64: [String]] {
-        let text = try String(contentsOfFile: "\(fixtureDirectory)/\(symbol)-1m-2026-02.csv", encoding: .utf8)
+        let text = try Fixtures.futuresMonth(symbol)
         var rows: [Int64: [String]] = [:]
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: ",").map(String.init)

@@ -1,4 +1,5 @@
 import Analysis
+import Archive
 import ArgumentParser
 import Core
 import Foundation
@@ -13,7 +14,7 @@ struct AnalysisBench: ParsableCommand {
         abstract: "Benchmark the nine heads + consensus (analyses/s) and the backtest (candles/s) on one core."
     )
 
-    @Option(help: "Folder of 1m kline CSVs (SYMBOL-1m-….csv).")
+    @Option(help: "Folder of 1m kline archives (SYMBOL-1m-….csv or Binance's .zip).")
     var klines = "deploy/replay-data/futures"
 
     @Option(help: "Analysis inputs per symbol, taken at evenly spaced candles.")
@@ -60,11 +61,11 @@ struct AnalysisBench: ParsableCommand {
     }
 
     func load() throws -> [String: [Candle]] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: klines).filter { $0.hasSuffix(".csv") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: klines).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".zip") }.sorted()
         var series: [String: [Candle]] = [:]
         for file in files {
             guard let parts = KlineCSV.nameParts(file), parts.interval == .oneMinute else { continue }
-            let text = try String(contentsOfFile: klines + "/" + file, encoding: .utf8)
+            let text = String(decoding: try ZipArchive.csvBytes(atPath: klines + "/" + file), as: UTF8.self)
             series[parts.symbol, default: []] += try KlineCSV.parse(text, market: .futures, symbol: parts.symbol, interval: .oneMinute)
         }
         return series.mapValues { $0.sorted { $0.openTime < $1.openTime } }

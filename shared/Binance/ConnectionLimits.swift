@@ -1,7 +1,7 @@
 import Core
 
 /// Binance's per-connection and per-IP WebSocket limits, and the batching this module keeps
-/// to. Defaults follow Binance's documentation (see shared/fixtures/README.md).
+/// to. Defaults follow Binance's documentation (see Tests/Fixtures/README.md).
 public struct ConnectionLimits: Sendable, Hashable {
     /// Streams one connection may hold: 1024 on spot; 200 on futures (Binance now documents
     /// 1024 there too, but older documents say 200, so 200 is the safe default).

@@ -7,9 +7,8 @@ enum KlineCSV {
         let description: String
     }
 
-    /// The first `limit` klines of the file at `path`.
-    static func load(_ path: String, symbol: String, limit: Int = .max) throws -> [Candle] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+    /// The first `limit` klines of a file's `text`.
+    static func parse(_ text: String, symbol: String, limit: Int = .max) throws -> [Candle] {
         var candles: [Candle] = []
         var sawHeader = false
         // Split off only the lines needed: the fixtures are whole months.

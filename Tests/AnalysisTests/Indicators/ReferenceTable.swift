@@ -51,9 +51,10 @@ struct ReferenceTable {
         return ReferenceTable(source: source, rows: rows, indices: indices, openTimes: openTimes, columns: columns)
     }
 
-    /// The reference's fixture rows, parsed into candles.
+    /// The reference's fixture rows, parsed into candles (`source` names the CSV inside the month's zip).
     func candles(symbol: String) throws -> [Candle] {
-        try KlineCSV.load(Fixtures.futuresKlines + "/" + source, symbol: symbol, limit: rows)
+        guard source == "\(symbol)-1m-2026-02.csv" else { throw KlineCSV.Failure(description: "unexpected source \(source)") }
+        return try KlineCSV.parse(try Fixtures.futuresMonth(symbol), symbol: symbol, limit: rows)
     }
 }
 

@@ -10,15 +10,15 @@ public struct AnalyzeCommand: AsyncParsableCommand {
         commandName: "analyze",
         abstract: "Print every head's vote with its reasons, and the consensus, for one candle.",
         discussion: """
-            Reads 1m kline CSVs (data.binance.vision format; several files of one symbol are joined), derives 5m, 15m, 1h \
-            and 4h candles from them, and analyses the last candle — or, with --at, the 1m candle open at that time — \
-            seeing only candles closed by then. Consensus and signal levels follow the configuration (consensus.*, signals.*).
+            Reads 1m kline CSVs (data.binance.vision format, plain or as Binance's .zip; several files of one symbol are \
+            joined), derives 5m, 15m, 1h and 4h candles from them, and analyses the last candle — or, with --at, the 1m \
+            candle open at that time — seeing only candles closed by then. Consensus and signal levels follow the configuration (consensus.*, signals.*).
             """
     )
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("1m kline CSV files.", valueName: "file"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("1m kline files, .csv or Binance's .zip.", valueName: "file"))
     var klines: [String]
 
     @Option(help: ArgumentHelp("Analyse the 1m candle open at this time (ISO 8601, UTC).", valueName: "iso8601"))
@@ -27,7 +27,7 @@ public struct AnalyzeCommand: AsyncParsableCommand {
     @Option(help: "Market of the klines: futures or spot.")
     var market: Market = .futures
 
-    @Option(help: "Symbol, when the file names do not say (SYMBOL-1m-….csv).")
+    @Option(help: "Symbol, when the file names do not say (SYMBOL-1m-….csv or .zip).")
     var symbol: String?
 
     public init() {}

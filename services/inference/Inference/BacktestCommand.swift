@@ -20,7 +20,7 @@ public struct BacktestCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("1m kline CSV files (one or more symbols).", valueName: "file"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("1m kline files, .csv or Binance's .zip (one or more symbols).", valueName: "file"))
     var klines: [String]
 
     @Option(help: "Market of the klines: futures or spot.")

@@ -7,7 +7,7 @@ import Foundation
 public struct IndicatorsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "indicators",
-        abstract: "Compute indicators over a data.binance.vision kline CSV and write them as CSV.",
+        abstract: "Compute indicators over a data.binance.vision kline file (.csv or .zip) and write them as CSV.",
         discussion: """
             Columns: open_time (ms), sma20, ema20, rsi14, macd, macd_signal, macd_hist (12/26/9), bb_upper, bb_middle, \
             bb_lower (20, 2σ population), atr14 (Wilder), obv. Cells are empty during an indicator's warm-up. Values agree \
@@ -15,7 +15,7 @@ public struct IndicatorsCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A kline CSV (any interval).", valueName: "file"))
+    @Option(help: ArgumentHelp("A kline CSV, or Binance's .zip of one (any interval).", valueName: "file"))
     var klines: String
 
     @Option(help: ArgumentHelp("Where to write the CSV (default: standard output).", valueName: "file"))
@@ -24,12 +24,7 @@ public struct IndicatorsCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: klines, encoding: .utf8)
-        } catch {
-            throw ValidationError("\(klines): cannot be read (\(error.localizedDescription))")
-        }
+        let text = try KlineFiles.text(klines)
         let parts = KlineCSV.nameParts(klines)
         let candles: [Candle]
         do {

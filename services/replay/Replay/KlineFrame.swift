@@ -1,6 +1,6 @@
 /// Text of the frames the replay server sends, built by appending to one string: no dictionaries,
 /// no JSONSerialization on the per-frame path. Field order and spelling follow Binance's frames
-/// (see shared/fixtures/binance/frames).
+/// (see Tests/Fixtures/binance/frames).
 enum KlineFrame {
     /// A `kline` event: every `k` field Binance sends, `x` true for the closed candle.
     static func kline(_ kline: KlineOut, stream: StreamName, eventTime: Int64, combined: Bool) -> String {
