@@ -26,7 +26,10 @@ import TestSupport
     /// `candles` stream or handed to the backfill — none is lost.
     @Test func aRedisOutageStaysUnderTheCapAndLosesNoMinute() async throws {
         try await PrivateRedis.with { server in
-            let redis = RedisClient(configuration: try RedisConfiguration(url: server.url()))
+            var configuration = try RedisConfiguration(url: server.url())
+            // A flush against the stopped server fails at once instead of waiting to reconnect.
+            configuration.reconnectTimeout = .milliseconds(200)
+            let redis = RedisClient(configuration: configuration)
             let keys = RedisKeys(prefix: "sink_outage:")
             var logger = Logger(label: "sink.test")
             logger.logLevel = .critical

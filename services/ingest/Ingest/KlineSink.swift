@@ -67,6 +67,15 @@ public final class KlineSink: Sendable {
         /// The last flush failed (Redis down or refusing writes).
         var failing = false
         var heldBytes: Int { closedBytes + stateBytes }
+
+        /// Queues a state write in place of the symbol's older one, unless it would pass the
+        /// cap: then the queued one stays (or none), since the next frame brings the state again.
+        mutating func replace(_ writes: WritableKeyPath<Pending, [String: StateWrite]>, key: String, with write: StateWrite, cap: Int) {
+            let growth = write.bytes - (self[keyPath: writes][key]?.bytes ?? 0)
+            guard heldBytes + growth <= cap else { return }
+            self[keyPath: writes][key] = write
+            stateBytes += growth
+        }
     }
 
     let redis: RedisClient
@@ -108,8 +117,7 @@ public final class KlineSink: Sendable {
             // A backfilled (older) kline must not overwrite a newer live one.
             if let existing = state.latest[key], existing.openTime > update.openTime {
             } else {
-                state.stateBytes += latest.bytes - (state.latest[key]?.bytes ?? 0)
-                state.latest[key] = StateWrite(openTime: update.openTime, command: latest.command, bytes: latest.bytes)
+                state.replace(\.latest, key: key, with: StateWrite(openTime: update.openTime, command: latest.command, bytes: latest.bytes), cap: settings.maxBytes)
             }
             guard let closed else { return false }
             return !Self.admit(closed, into: &state, cap: settings.maxBytes)
@@ -135,8 +143,7 @@ public final class KlineSink: Sendable {
             fundingRate: update.fundingRate.text, nextFundingTime: update.nextFundingTime, eventTime: update.eventTime)
         let write = Self.hset(key, mark.fields)
         pending.withLock { state in
-            state.stateBytes += write.bytes - (state.marks[key]?.bytes ?? 0)
-            state.marks[key] = StateWrite(openTime: update.eventTime, command: write.command, bytes: write.bytes)
+            state.replace(\.marks, key: key, with: StateWrite(openTime: update.eventTime, command: write.command, bytes: write.bytes), cap: settings.maxBytes)
         }
     }
 
@@ -219,12 +226,10 @@ public final class KlineSink: Sendable {
     private func requeue(_ batch: Pending, closed: [ClosedWrite]) {
         pending.withLock { state in
             for (key, item) in batch.latest where state.latest[key] == nil {
-                state.latest[key] = item
-                state.stateBytes += item.bytes
+                state.replace(\.latest, key: key, with: item, cap: settings.maxBytes)
             }
             for (key, item) in batch.marks where state.marks[key] == nil {
-                state.marks[key] = item
-                state.stateBytes += item.bytes
+                state.replace(\.marks, key: key, with: item, cap: settings.maxBytes)
             }
             // Back at the front, in order; what no longer fits (newer state took the room) is
             // remembered for the backfill like any refused minute.
