@@ -184,3 +184,40 @@ import TestSupport
             .map { try $0.decode(0, as: String.self) }
     }
 }
+
+/// The review's L7: cancellation and statement time limits.
+@Suite struct PostgresCancelTests {
+    static func pid(_ pool: PostgresPool) async throws -> Int {
+        try await pool.query("SELECT pg_backend_pid()::int8")[0].decode(0, as: Int.self)
+    }
+
+    /// A connection whose statement was cancelled is closed, not lent again: a cancel request
+    /// that reaches the server late must not cancel the next borrower's statement.
+    @Test func aConnectionThatWasSentACancelIsNotReused() async throws {
+        let options = PostgresPool.Options(minimumConnections: 0, maximumConnections: 1, acquireTimeout: .seconds(30))
+        try await withSchema(options: options) { pool, _ in
+            let before = try await Self.pid(pool)
+            let sleeper = Task { try await pool.query("SELECT pg_sleep(30)") }
+            #expect(await waitUntil { pool.counts.open == 1 && pool.counts.idle == 0 })
+            sleeper.cancel()
+            let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
+            #expect(error?.code == .cancelled)
+            let after = try await Self.pid(pool)
+            #expect(after != before, "the cancelled connection was lent again")
+            // Its successor is left alone: a few statements in a row all succeed.
+            for _ in 0..<5 { #expect(try await Self.pid(pool) == after) }
+        }
+    }
+
+    @Test func aStatementPastTheTimeLimitIsCancelledByTheServer() async throws {
+        var configuration = try PostgresConfiguration(url: try TestEnvironment.databaseURL() + "?statement_timeout=1")
+        #expect(configuration.statementTimeoutSeconds == 1)
+        configuration.applicationName = "alphapulse-test"
+        let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 0, maximumConnections: 1))
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT pg_sleep(5)") }
+        #expect(error?.sqlState == "57014")
+        #expect(try await pool.query("SELECT 1").count == 1)
+        await pool.close()
+        #expect(throws: PostgresError.self) { try PostgresConfiguration(url: "postgresql://u@h/db?statement_timeout=-1") }
+    }
+}

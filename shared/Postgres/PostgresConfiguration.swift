@@ -13,14 +13,18 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
     public var applicationName: String
     /// Schemas searched for unqualified names; empty keeps the server default.
     public var searchPath: [String]
+    /// Longest a statement may run before the server cancels it (SQLSTATE 57014); 0 = no
+    /// limit. From the URL's `statement_timeout` (seconds); 300 by default.
+    public var statementTimeoutSeconds: Int
     /// Any further libpq keywords from the URL's query (e.g. `options`).
     public var extraParameters: [String: String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 5432, user: String, password: String? = nil, database: String,
         sslMode: String = "prefer", connectTimeoutSeconds: Int = 10, applicationName: String = "alphapulse",
-        searchPath: [String] = [], extraParameters: [String: String] = [:]
+        searchPath: [String] = [], statementTimeoutSeconds: Int = 300, extraParameters: [String: String] = [:]
     ) {
+        self.statementTimeoutSeconds = statementTimeoutSeconds
         self.host = host
         self.port = port
         self.user = user
@@ -67,6 +71,9 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
                 connectTimeoutSeconds = seconds
             case "application_name":
                 applicationName = value
+            case "statement_timeout":
+                guard let seconds = Int(value), seconds >= 0, seconds <= 86_400 else { throw invalid("statement_timeout must be whole seconds up to 86400") }
+                statementTimeoutSeconds = seconds
             case "search_path":
                 searchPath = value.split(separator: ",").map(String.init)
             case "password":
@@ -98,6 +105,7 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
         if let password { parameters.append(("password", password)) }
         // Every session speaks UTC and ISO dates, which the timestamp codec relies on.
         var options = "-c TimeZone=UTC -c DateStyle=ISO"
+        if statementTimeoutSeconds > 0 { options += " -c statement_timeout=\(statementTimeoutSeconds * 1000)" }
         if !searchPath.isEmpty {
             // Spaces inside an option value must be escaped with a backslash.
             let path = searchPath.map { $0.replacingOccurrences(of: " ", with: "\\ ") }.joined(separator: ",")

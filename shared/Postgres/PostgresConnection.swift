@@ -154,10 +154,17 @@ public final class PostgresConnection: @unchecked Sendable {
                 return try Self.rows(from: result, handle: handle, cancelled: token.wasRequested)
             }
         } onCancel: {
+            // Marked now, before the pool can take the connection back: a cancel that lands
+            // late must not hit the next borrower's statement, so the pool closes it instead.
+            token.markSent()
             // PQcancel opens a connection of its own and waits: never on the cooperative pool.
             Thread.detachNewThread { token.cancel() }
         }
     }
+
+    /// Whether a cancel request was ever sent on this connection; such a connection is not
+    /// reused, since the request may reach the server after the statement it was meant for.
+    var cancelWasSent: Bool { cancelToken.wasEverSent }
 
     /// The open handle, or `.connectionLost`. Call on `queue` only.
     func liveHandle() throws -> OpaquePointer {
@@ -246,6 +253,7 @@ private struct UnsafeHandle: @unchecked Sendable {
 final class CancelToken: @unchecked Sendable {
     private let pointer: OpaquePointer?
     private let requested = Mutex(false)
+    private let sent = Mutex(false)
 
     init(_ pointer: OpaquePointer?) { self.pointer = pointer }
     deinit { if let pointer { PQfreeCancel(pointer) } }
@@ -255,7 +263,13 @@ final class CancelToken: @unchecked Sendable {
     /// Forgets a cancel that arrived after the previous statement had finished.
     func reset() { requested.withLock { $0 = false } }
 
+    /// Records, for good, that a cancel is on its way.
+    func markSent() { sent.withLock { $0 = true } }
+
+    var wasEverSent: Bool { sent.withLock { $0 } }
+
     func cancel() {
+        markSent()
         requested.withLock { $0 = true }
         guard let pointer else { return }
         var buffer = [CChar](repeating: 0, count: 256)

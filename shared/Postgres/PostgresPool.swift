@@ -195,6 +195,11 @@ public final class PostgresPool: Sendable {
     }
 
     private func giveBack(_ connection: PostgresConnection) async {
+        if connection.cancelWasSent {
+            await connection.close()
+            release(connection, broken: true)
+            return
+        }
         switch await connection.transactionState() {
         case .idle:
             release(connection, broken: false)
