@@ -112,6 +112,16 @@ struct StubbornService: Service {
         let heartbeat = try await redis.hgetall(key)
         #expect(heartbeat["frames"] == "12")
         #expect(heartbeat["pid"] == String(ProcessInfo.processInfo.processIdentifier))
+        #expect(heartbeat["_v"] == "2")
+        #expect(heartbeat["starts"] == "1" && heartbeat["restarts"] == "0", "the first start of this instance id")
+        #expect((Int(heartbeat["rss_bytes"] ?? "") ?? 0) > 1 << 20)
+        #expect(Double(heartbeat["cpu_seconds"] ?? "") != nil)
+
+        // A work loop that stops making progress fails the liveness check.
+        app.context.readiness.watch(WorkProgress(name: "stuck", now: .now - .seconds(10)), limit: .seconds(1))
+        let stalled = await #expect(throws: RESTError.self) { try await http.get(base + "/healthz") }
+        #expect(stalled?.status == 503)
+        #expect(stalled?.bodySnippet?.contains("\"stalled.stuck\"") == true)
         let ttl = try await redis.send("PTTL", key).int ?? -1
         #expect(ttl > 0 && ttl <= 5_000)
 
@@ -119,6 +129,7 @@ struct StubbornService: Service {
         try await running.value
         #expect(await recorder.count == 1, "the service flushed on graceful shutdown")
         #expect(try await redis.exists(key) == 0, "the heartbeat is removed at shutdown")
+        _ = try await redis.delete(prefix + "restarts:testsvc:test-1")
         // The port no longer serves: the connect is refused, or — while NIO finishes closing the
         // listening socket — accepted and reset.
         let fresh = RESTClient(configuration: .init(timeout: .seconds(5), maxRetries: 0))

@@ -45,6 +45,7 @@ extension RESTClient {
             let now = clock.now
             state.withLock { _ = $0.gate.recordRateLimited(retryAfter: retryAfter, at: now) }
             Counter(label: "alphapulse.http.rate_limited", dimensions: [("status", "429")]).increment()
+            RateLimitTotals.record(status: 429)
             let waits = retryAfter <= configuration.maxRetryAfterWait && attempts <= configuration.maxRetries
             logger.info(
                 "rate limited (429): pausing all requests",
@@ -59,6 +60,7 @@ extension RESTClient {
             let now = clock.now
             let until = state.withLock { $0.gate.recordBanned(for: duration, at: now) }
             Counter(label: "alphapulse.http.rate_limited", dimensions: [("status", "418")]).increment()
+            RateLimitTotals.record(status: 418)
             let wallUntil = wallClock(until, now: now)
             logger.info(
                 "IP banned (418): refusing all requests until the ban ends",

@@ -9,13 +9,13 @@ import ServiceLifecycle
 /// interval, with a TTL, so the gateway sees live instances and their key stats. Removes it on
 /// graceful shutdown.
 ///
-/// Fields: `service`, `instance`, `status` (`ready`, `degraded` or `stopping`), `pid`, `host`,
-/// `started_at` and `updated_at` (ISO 8601), `checks` (failed readiness checks), `degraded`
-/// (what the service reports degraded, and why), then the service's own stats.
+/// Fields: see `HeartbeatField` (Contracts) — who and what status, the start counter of this
+/// instance id, CPU and resident memory from /proc, then the service's own stats.
 public struct Heartbeat: Service {
     public typealias Stats = @Sendable () async -> [(String, String)]
 
     public let key: String
+    let restartsKey: String
     let service: String
     let instance: String
     let interval: Duration
@@ -30,6 +30,7 @@ public struct Heartbeat: Service {
         redis: RedisClient, readiness: Readiness, logger: Logger, stats: @escaping Stats = { [] }
     ) {
         self.key = RedisKeys(prefix: prefix).health(service, instance)
+        self.restartsKey = RedisKeys(prefix: prefix).restarts(service, instance)
         self.service = service
         self.instance = instance
         self.interval = interval
@@ -42,17 +43,36 @@ public struct Heartbeat: Service {
 
     public func run() async throws {
         let startedAt = Self.iso(Date())
+        var starts: Int?
+        var previous: (time: ContinuousClock.Instant, stats: ProcessStats)?
         let failures = Metrics.Counter(label: "alphapulse.heartbeat.failures")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let results = await readiness.evaluate()
             let failed = results.filter { $0.failure != nil }.map(\.name)
             do {
-                let degraded = readiness.degraded
+                if starts == nil {
+                    // Counted once per process start, per stable instance id.
+                    starts = try await cancelWhenGracefulShutdown { try await self.redis.send(arguments: ["INCR", RedisArgument(self.restartsKey)]).checked().int }
+                }
+                var process: [(String, String)] = []
+                if let starts { process += [(HeartbeatField.starts, String(starts)), (HeartbeatField.restarts, String(max(0, starts - 1)))] }
+                let now = ContinuousClock.now
+                if let stats = ProcessStats.current() {
+                    process.append((HeartbeatField.cpuSeconds, String(format: "%.2f", stats.cpuSeconds)))
+                    process.append((HeartbeatField.rssBytes, String(stats.residentBytes)))
+                    if let previous, now > previous.time {
+                        let elapsed = Double((now - previous.time).components.seconds) + Double((now - previous.time).components.attoseconds) / 1e18
+                        process.append((HeartbeatField.cpuPercent, String(format: "%.1f", 100 * (stats.cpuSeconds - previous.stats.cpuSeconds) / elapsed)))
+                    }
+                    previous = (now, stats)
+                }
+                let degraded = readiness.degraded, processFields = process
                 // A write waiting on an unreachable Redis must not hold up shutdown.
                 try await cancelWhenGracefulShutdown {
                     try await self.write(
                         status: failed.isEmpty && degraded.isEmpty ? "ready" : "degraded", startedAt: startedAt, failedChecks: failed,
-                        stats: [("degraded", degraded.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))] + (await self.stats()))
+                        stats: [(HeartbeatField.degraded, degraded.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))] + processFields
+                            + (await self.stats()))
                 }
             } catch is CancellationError {
             } catch {
@@ -74,7 +94,7 @@ public struct Heartbeat: Service {
 
     func write(status: String, startedAt: String, failedChecks: [String], stats: [(String, String)]) async throws {
         var fields: [(String, String)] = [
-            ("service", service), ("instance", instance), ("status", status),
+            (SchemaVersion.field, String(SchemaVersion.current)), ("service", service), ("instance", instance), ("status", status),
             ("pid", String(ProcessInfo.processInfo.processIdentifier)), ("host", ProcessInfo.processInfo.hostName),
             ("started_at", startedAt), ("updated_at", Self.iso(Date())), ("checks", failedChecks.joined(separator: ",")),
         ]

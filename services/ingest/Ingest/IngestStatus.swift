@@ -1,6 +1,7 @@
 import Contracts
 import Core
 import Foundation
+import REST
 import Redis
 import Synchronization
 
@@ -12,7 +13,9 @@ import Synchronization
 /// - Totals: `frames_per_second`, `closed_candles_per_second` (over the last heartbeat
 ///   period), `frames`, `closed_candles`, `backfilled_candles`, `persisted_candles`,
 ///   `dropped_frames` (JSON object by cause), `symbols_futures`, `symbols_spot`, `shards`,
-///   `persister_pending` and `persister_oldest_age_ms` (entries read but not yet committed).
+///   `persister_pending` and `persister_oldest_age_ms` (entries read but not yet committed),
+///   `persister_lag` (entries not yet stored: undelivered + pending), `dead_letters` (JSON by
+///   reason), `trimmed_unpersisted`, `redis_command_errors`, `binance_429`, `binance_418`.
 public final class IngestStatus: Sendable {
     let manager: ConnectionManager
     let metrics: IngestMetrics
@@ -61,6 +64,10 @@ public final class IngestStatus: Sendable {
             pending = summary.count
             if let id = summary.smallestID, let millis = Int64(id.split(separator: "-").first ?? "") { oldestAge = max(0, nowMillis - millis) }
         }
+        var lag = ""
+        if let group = try? await redis.xinfoGroups(keys.candles).first(where: { $0.name == RedisKeys.Group.persister }) {
+            lag = group.lag.map { String($0 + group.pending) } ?? ""
+        }
         let symbols = owned()
         return [
             ("connections", Self.json(connections)),
@@ -76,6 +83,12 @@ public final class IngestStatus: Sendable {
             ("shards", String(shards())),
             ("persister_pending", String(pending)),
             ("persister_oldest_age_ms", String(oldestAge)),
+            (HeartbeatField.persisterLag, lag),
+            ("dead_letters", Self.json(totals.deadLetters)),
+            ("trimmed_unpersisted", String(totals.trimmedUnpersisted)),
+            ("redis_command_errors", String(totals.commandErrors)),
+            (HeartbeatField.binance429, String(RateLimitTotals.tooManyRequests)),
+            (HeartbeatField.binance418, String(RateLimitTotals.banned)),
         ]
     }
 

@@ -1,5 +1,7 @@
+import Contracts
 import Core
 import Foundation
+import REST
 import Synchronization
 
 /// What `serve` reports in its heartbeat: leadership, the list's version and counts, and the
@@ -29,7 +31,7 @@ public final class SymbolsStatus: Sendable {
 
     /// Heartbeat fields: `leader`, `version`, `last_attempt_at`, `last_success_at`, `last_error`,
     /// `consecutive_failures`, `next_refresh_at`, `eligible_futures`, `eligible_spot`,
-    /// `tracked_futures`, `tracked_spot`.
+    /// `tracked_futures`, `tracked_spot`, `binance_429`, `binance_418`.
     public func stats() -> [(String, String)] {
         let state = state.withLock { $0 }
         func iso(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "" }
@@ -43,6 +45,8 @@ public final class SymbolsStatus: Sendable {
             fields.append(("eligible_\(market.rawValue)", state.eligible[market].map(String.init) ?? ""))
             fields.append(("tracked_\(market.rawValue)", state.tracked[market].map(String.init) ?? ""))
         }
+        fields.append((HeartbeatField.binance429, String(RateLimitTotals.tooManyRequests)))
+        fields.append((HeartbeatField.binance418, String(RateLimitTotals.banned)))
         return fields
     }
 }
