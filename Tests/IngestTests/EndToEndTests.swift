@@ -1,3 +1,4 @@
+import Contracts
 import Binance
 import Core
 import Foundation
@@ -53,9 +54,8 @@ import TestSupport
             let spot = ["BTCUSDT", try await harness.someSymbol(.spot, excluding: ["BTCUSDT", "ETHUSDT"])]
             let redis = RedisClient(configuration: try RedisConfiguration(url: redisServer.url()))
             defer { Task { await redis.close() } }
-            let list = #"{"version":1,"refreshed_at":"2026-02-02T00:05:00Z","futures":["# + futures.map { #"{"symbol":"\#($0)"}"# }.joined(separator: ",")
-                + #"],"spot":["# + spot.map { #"{"symbol":"\#($0)"}"# }.joined(separator: ",") + "]}"
-            _ = try await redis.set("ap:symbols", to: list)
+            let list = SymbolList.ranked(version: 1, refreshedAt: "2026-02-02T00:05:00Z", futures: futures, spot: spot)
+            _ = try await redis.set("ap:symbols", to: String(decoding: list.encoded(), as: UTF8.self))
 
             var environment = ProcessInfo.processInfo.environment
             for (key, value) in [
@@ -63,7 +63,7 @@ import TestSupport
                 "BINANCE_SPOT_REST_URL": "http://127.0.0.1:\(port)", "BINANCE_FUTURES_REST_URL": "http://127.0.0.1:\(port)",
                 "BINANCE_SPOT_WS_URL": "ws://127.0.0.1:\(port)", "BINANCE_FUTURES_WS_URL": "ws://127.0.0.1:\(port)/market",
                 "INGEST_CONNECTION_SILENCE_SECONDS": "6", "INGEST_SYMBOL_SILENCE_SECONDS": "10", "INGEST_RECONNECT_MIN_SECONDS": "0.05",
-                "INGEST_RECONNECT_MAX_SECONDS": "1", "INGEST_FLUSH_ROWS": "200", "INGEST_FLUSH_SECONDS": "0.5",
+                "INGEST_RECONNECT_MAX_SECONDS": "1", "INGEST_FLUSH_ROWS": "200",
                 "INGEST_CLAIM_IDLE_SECONDS": "3", "INGEST_BACKFILL_FIRST_CANDLES": "90", "INGEST_BACKFILL_MAX_HOURS": "48",
                 "INGEST_CONSISTENCY_INTERVAL_SECONDS": "2", "INGEST_SHARDS": "8", "INGEST_LEASE_TTL_SECONDS": "3",
                 "PORTS_INGEST": "0", "HEARTBEAT_INTERVAL_SECONDS": "1", "HEARTBEAT_TTL_SECONDS": "3", "LOG_LEVEL": "warning",

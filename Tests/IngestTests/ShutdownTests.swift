@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Postgres
 import Redis
@@ -31,7 +32,8 @@ import TestSupport
         ] {
             environment["ALPHAPULSE_" + key] = value
         }
-        _ = try await redis.set("ap:symbols", to: #"{"version":1,"refreshed_at":"2026-02-02T00:00:00Z","futures":[{"symbol":"BTCUSDT"}],"spot":[]}"#)
+        let list = SymbolList.ranked(version: 1, refreshedAt: "2026-02-02T00:00:00Z", futures: ["BTCUSDT"], spot: [])
+        _ = try await redis.set("ap:symbols", to: String(decoding: list.encoded(), as: UTF8.self))
         let process = try SpawnedProcess([executable, "serve"], environment: environment)
         defer { kill(process.pid, SIGKILL) }
 

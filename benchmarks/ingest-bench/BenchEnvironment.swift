@@ -35,12 +35,8 @@ struct BenchEnvironment {
 
     /// Publishes the futures symbol list the way the symbols service caches it.
     func publish(symbols: [String]) async throws {
-        let document: [String: Any] = [
-            "version": 1, "refreshed_at": ISO8601DateFormatter().string(from: Date()),
-            "futures": symbols.map { ["symbol": $0] }, "spot": [[String: String]](),
-        ]
-        let json = try JSONSerialization.data(withJSONObject: document)
-        _ = try await redis.set(RedisKeys(prefix: prefix).symbols, to: String(decoding: json, as: UTF8.self))
+        let list = SymbolList.ranked(version: 1, refreshedAt: ISO8601DateFormatter().string(from: Date()), futures: symbols, spot: [])
+        _ = try await redis.set(RedisKeys(prefix: prefix).symbols, to: String(decoding: list.encoded(), as: UTF8.self))
     }
 
     /// 1m candles stored so far (0 while the ingest has not created its tables yet).

@@ -21,6 +21,19 @@ public struct SymbolList: Sendable, Codable, Equatable {
         self.spot = spot
     }
 
+    /// A list of bare symbol names, ranked in the order given, without market figures: for
+    /// tools and tests that publish a list of their own.
+    public static func ranked(version: Int64, refreshedAt: String, futures: [String], spot: [String]) -> SymbolList {
+        func entries(_ market: Market, _ names: [String]) -> [TrackedSymbol] {
+            names.enumerated().map { index, name in
+                TrackedSymbol(
+                    market: market, symbol: name, baseAsset: name.hasSuffix("USDT") ? String(name.dropLast(4)) : name, rank: index + 1,
+                    quoteVolume24h: "0", lastPrice: "0", priceChangePercent: "0")
+            }
+        }
+        return SymbolList(version: version, refreshedAt: refreshedAt, futures: entries(.futures, futures), spot: entries(.spot, spot))
+    }
+
     /// The symbol names per market.
     public var symbols: [Market: Set<String>] {
         [.futures: Set(futures.map(\.symbol)), .spot: Set(spot.map(\.symbol))]
