@@ -48,11 +48,17 @@ final class Worker: @unchecked Sendable {
         let worker = Worker()
         // Linux thread names are at most 15 bytes. Set from the thread itself: a name given
         // before `start()` does not reach the kernel, and the thread would show its creator's.
+        // Foundation may also apply the Thread object's own name once the thread runs, racing the
+        // name set inside: both are the same name, so whichever lands last is right.
         let name = String(label.suffix(15))
         let thread = Thread { [worker] in
+            // The kernel's name directly: a new Linux thread starts with its creator's name,
+            // and Foundation's setter does not always reach the kernel.
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             Thread.current.name = name
             worker.loop()
         }
+        thread.name = name
         thread.start()
         return worker
     }
