@@ -195,10 +195,18 @@ import TestSupport
     /// that reaches the server late must not cancel the next borrower's statement.
     @Test func aConnectionThatWasSentACancelIsNotReused() async throws {
         let options = PostgresPool.Options(minimumConnections: 0, maximumConnections: 1, acquireTimeout: .seconds(30))
-        try await withSchema(options: options) { pool, _ in
+        try await withSchema(options: options) { pool, configuration in
             let before = try await Self.pid(pool)
-            let sleeper = Task { try await pool.query("SELECT pg_sleep(30)") }
-            #expect(await waitUntil { pool.counts.open == 1 && pool.counts.idle == 0 })
+            let observer = try await PostgresConnection.connect(configuration)
+            let sleeper = Task { try await pool.query("SELECT pg_sleep(30) AS cancel_test") }
+            // Cancelled only once the statement runs on the server (a task cancelled before its
+            // statement is sent sends no cancel, and its connection is rightly reused).
+            #expect(await waitUntil {
+                let running = try? await observer.query(
+                    "SELECT count(*)::int8 FROM pg_stat_activity WHERE state = 'active' AND pid = \(before) AND query LIKE '%cancel_test%'")
+                return (try? running?[0].decode(0, as: Int.self)) == 1
+            })
+            await observer.close()
             sleeper.cancel()
             let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
             #expect(error?.code == .cancelled)

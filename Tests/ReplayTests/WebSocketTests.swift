@@ -129,7 +129,9 @@ import WSClient
     @Test func pingsAndDropsAClientThatDoesNotPong() async throws {
         var options = ReplayOptions()
         options.futuresPingIntervalSeconds = 0.2
-        options.futuresPongTimeoutSeconds = 0.6
+        // Several intervals, so a server task starved for a moment by the rest of the parallel
+        // suite still sends a second ping before the timeout ends the connection.
+        options.futuresPongTimeoutSeconds = 1.5
         try await WSHarness.run(options: options) { server in
             // WSClient answers pings, so it stays connected past the timeout.
             let ponging = try await collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 1.5)
