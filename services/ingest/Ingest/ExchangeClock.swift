@@ -22,20 +22,26 @@ struct ExchangeClock: Sendable {
     var now: Int64? { anchor?.event }
 
     /// Takes one frame's event time seen at `local` (both Unix ms).
-    /// - Returns: false when the time was implausible and not taken (yet).
+    /// - Returns: false when the time lies implausibly far ahead and was not taken (yet).
     mutating func observe(event: Int64, local: Int64) -> Bool {
         guard let current = anchor else {
             anchor = (event, local)
             return true
         }
         let predicted = current.event + max(0, local - current.local)
-        if event <= predicted + tolerance, event >= current.event - tolerance {
-            candidate = nil
-            if event > current.event { anchor = (event, local) }
+        if event <= predicted + tolerance {
+            if event >= current.event - tolerance {
+                candidate = nil
+                if event > current.event { anchor = (event, local) }
+            } else {
+                // Far behind: an old frame (a lagging connection) is plausible and leaves the
+                // clock alone; only a long consistent run of them means the clock was wrong
+                // (a bogus first frame) and moves it back.
+                _ = confirm(event: event, local: local)
+            }
             return true
         }
-        // Far ahead or far behind: a stray frame, or the clock itself is wrong (a bogus first
-        // frame); only a consistent run moves it.
+        // Far ahead: a stray frame, unless a consistent run confirms the jump.
         return confirm(event: event, local: local)
     }
 

@@ -84,8 +84,9 @@ public final class StreamIngestService: Service, Sendable {
         await withTimeLimit(.seconds(2)) { await leases.releaseAll() }
     }
 
-    /// Flushes the sink every 50 ms; failures keep the data queued and are retried after a
-    /// doubling pause (up to 5 s), so a Redis that refuses writes is not hammered.
+    /// Flushes the sink as soon as a closed kline is queued, else every 50 ms; failures keep the
+    /// data queued and are retried after a doubling pause (up to 5 s), so a Redis that refuses
+    /// writes is not hammered.
     private func flushLoop() async throws {
         var failures = 0
         while true {
@@ -106,7 +107,13 @@ public final class StreamIngestService: Service, Sendable {
                 }
                 failures += 1
             }
-            try await Task.sleep(for: failures == 0 ? .milliseconds(50) : .milliseconds(min(5_000, 50 << min(failures, 7))))
+            if failures == 0 {
+                // Latest-kline state is coalesced over 50 ms; a closed kline goes out at once.
+                await sink.waitForClosed(upTo: .milliseconds(50))
+                try Task.checkCancellation()
+            } else {
+                try await Task.sleep(for: .milliseconds(min(5_000, 50 << min(failures, 7))))
+            }
         }
     }
 

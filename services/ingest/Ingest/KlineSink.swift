@@ -86,7 +86,10 @@ public final class KlineSink: Sendable {
     private let pending = Mutex(Pending())
     private let clocks = Mutex<[Market: ExchangeClock]>([:])
     private let overflowHandler = Mutex<(@Sendable (Market, String, ClosedRange<Int64>) -> Void)?>(nil)
+    /// The flush loop waiting for a closed kline, if it is.
+    private let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let writeFailures = Counter(label: "alphapulse.ingest.redis_failures")
+    private let ignoredEventTimes = Counter(label: "alphapulse.ingest.event_time_ignored")
     private let heldGauge = Gauge(label: "alphapulse.ingest.sink_bytes")
 
     public init(redis: RedisClient, keys: RedisKeys, settings: Settings, metrics: IngestMetrics, logger: Logger) {
@@ -111,7 +114,8 @@ public final class KlineSink: Sendable {
         if let event = update.eventTime {
             let local = Int64(Date.now.timeIntervalSince1970 * 1000)
             let accepted = clocks.withLock { clocks in clocks[market, default: ExchangeClock()].observe(event: event, local: local) }
-            if !accepted { metrics.dropped("event_time_implausible") }
+            // The frame itself is kept; only its time is not trusted as "now".
+            if !accepted { ignoredEventTimes.increment() }
         }
         let refused = pending.withLock { state -> Bool in
             // A backfilled (older) kline must not overwrite a newer live one.
@@ -123,6 +127,7 @@ public final class KlineSink: Sendable {
             return !Self.admit(closed, into: &state, cap: settings.maxBytes)
         }
         if refused { metrics.dropped("sink_full") }
+        if closed != nil { wakeFlush() }
     }
 
     /// Queues closed klines (a backfill) for the `candles` stream only.
@@ -145,6 +150,37 @@ public final class KlineSink: Sendable {
         pending.withLock { state in
             state.replace(\.marks, key: key, with: StateWrite(openTime: update.eventTime, command: write.command, bytes: write.bytes), cap: settings.maxBytes)
         }
+    }
+
+    /// Waits until a closed kline is queued or `limit` has passed, whichever comes first: the
+    /// flush loop's pause, so a closed kline goes out at once while the latest-kline state is
+    /// still coalesced over `limit`.
+    public func waitForClosed(upTo limit: Duration) async {
+        if pending.withLock({ !$0.closed.isEmpty }) { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: limit) }
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        // Stored first, then checked: a kline queued in between finds the waiter.
+                        self.waiter.withLock { $0 = continuation }
+                        if self.pending.withLock({ !$0.closed.isEmpty }) || Task.isCancelled { self.wakeFlush() }
+                    }
+                } onCancel: {
+                    self.wakeFlush()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+            wakeFlush()
+        }
+    }
+
+    private func wakeFlush() {
+        waiter.withLock { waiting -> CheckedContinuation<Void, Never>? in
+            defer { waiting = nil }
+            return waiting
+        }?.resume()
     }
 
     /// Binance's clock on `market` (ms): the newest plausible event time seen on its streams.
