@@ -37,10 +37,19 @@ public final class KlineSink: Sendable {
         }
     }
 
+    /// A latest-kline or mark-price hash write, kept as text until it is flushed: most are
+    /// replaced by a newer one before then, so the command is built only for what is sent.
     struct StateWrite {
         var openTime: Int64
-        var command: [RedisArgument]
+        var fields: [(String, String)]
         var bytes: Int
+
+        init(openTime: Int64, fields: [(String, String)]) {
+            self.openTime = openTime
+            self.fields = fields
+            // Text plus a fixed overhead per field, as `byteCount` does for commands.
+            bytes = fields.reduce(128) { $0 + $1.0.utf8.count + $1.1.utf8.count + 96 }
+        }
     }
 
     struct ClosedWrite {
@@ -109,7 +118,8 @@ public final class KlineSink: Sendable {
     public func kline(_ update: KlineUpdate, market: Market, source: CandleSource = .ws) {
         let row = Self.row(update, market: market, source: source)
         let key = keys.kline(market, update.symbol)
-        let latest = Self.hset(key, LatestKline(row: row, isClosed: update.isClosed, eventTime: update.eventTime ?? update.closeTime).fields)
+        let latest = StateWrite(
+            openTime: update.openTime, fields: LatestKline(row: row, isClosed: update.isClosed, eventTime: update.eventTime ?? update.closeTime).fields)
         let closed = update.isClosed ? Self.closedWrite(row, stream: keys.candles) : nil
         if let event = update.eventTime {
             let local = Int64(Date.now.timeIntervalSince1970 * 1000)
@@ -121,7 +131,7 @@ public final class KlineSink: Sendable {
             // A backfilled (older) kline must not overwrite a newer live one.
             if let existing = state.latest[key], existing.openTime > update.openTime {
             } else {
-                state.replace(\.latest, key: key, with: StateWrite(openTime: update.openTime, command: latest.command, bytes: latest.bytes), cap: settings.maxBytes)
+                state.replace(\.latest, key: key, with: latest, cap: settings.maxBytes)
             }
             guard let closed else { return false }
             return !Self.admit(closed, into: &state, cap: settings.maxBytes)
@@ -146,9 +156,9 @@ public final class KlineSink: Sendable {
         let mark = MarkPrice(
             markPrice: update.markPrice.text, indexPrice: update.indexPrice.text, estimatedSettlePrice: update.estimatedSettlePrice.text,
             fundingRate: update.fundingRate.text, nextFundingTime: update.nextFundingTime, eventTime: update.eventTime)
-        let write = Self.hset(key, mark.fields)
+        let write = StateWrite(openTime: update.eventTime, fields: mark.fields)
         pending.withLock { state in
-            state.replace(\.marks, key: key, with: StateWrite(openTime: update.eventTime, command: write.command, bytes: write.bytes), cap: settings.maxBytes)
+            state.replace(\.marks, key: key, with: write, cap: settings.maxBytes)
         }
     }
 
@@ -222,8 +232,8 @@ public final class KlineSink: Sendable {
         }
         var commands: [[RedisArgument]] = []
         commands.reserveCapacity(batch.latest.count + batch.marks.count + batch.closed.count)
-        for key in batch.latest.keys.sorted() { commands.append(batch.latest[key]!.command) }
-        for key in batch.marks.keys.sorted() { commands.append(batch.marks[key]!.command) }
+        for key in batch.latest.keys.sorted() { commands.append(Self.hset(key, batch.latest[key]!.fields)) }
+        for key in batch.marks.keys.sorted() { commands.append(Self.hset(key, batch.marks[key]!.fields)) }
         let stateCount = commands.count
         for write in batch.closed { commands.append(write.command) }
         let replies: [RedisValue]
@@ -341,14 +351,14 @@ public final class KlineSink: Sendable {
         return ClosedWrite(market: row.market, symbol: row.symbol, openTime: row.openTime, command: command, bytes: byteCount(command))
     }
 
-    static func hset(_ key: String, _ fields: [(String, String)]) -> (command: [RedisArgument], bytes: Int) {
+    static func hset(_ key: String, _ fields: [(String, String)]) -> [RedisArgument] {
         var command: [RedisArgument] = ["HSET", RedisArgument(key)]
         command.reserveCapacity(2 + fields.count * 2)
         for (name, value) in fields {
             command.append(RedisArgument(name))
             command.append(RedisArgument(value))
         }
-        return (command, byteCount(command))
+        return command
     }
 
     /// What a queued command costs in memory: its bytes plus a fixed overhead per argument
