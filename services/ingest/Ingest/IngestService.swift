@@ -89,10 +89,14 @@ public final class StreamIngestService: Service, Sendable {
     /// writes is not hammered.
     private func flushLoop() async throws {
         var failures = 0
+        var nextState = ContinuousClock.now
         while true {
             flushProgress.beat()
             do {
-                try await sink.flush()
+                // Latest-kline and mark-price state coalesces over 50 ms; closed klines go at once.
+                let includeState = ContinuousClock.now >= nextState
+                if includeState { nextState = ContinuousClock.now + .milliseconds(50) }
+                try await sink.flush(includeState: includeState)
                 if failures > 0 {
                     logger.info("Redis writes recovered", metadata: ["ingest.backlog": "\(sink.backlog)"])
                     failures = 0
@@ -108,8 +112,7 @@ public final class StreamIngestService: Service, Sendable {
                 failures += 1
             }
             if failures == 0 {
-                // Latest-kline state is coalesced over 50 ms; a closed kline goes out at once.
-                await sink.waitForClosed(upTo: .milliseconds(50))
+                await sink.waitForClosed(upTo: max(.milliseconds(1), nextState - ContinuousClock.now))
                 try Task.checkCancellation()
             } else {
                 try await Task.sleep(for: .milliseconds(min(5_000, 50 << min(failures, 7))))

@@ -210,15 +210,20 @@ public final class KlineSink: Sendable {
 
     /// Writes what is queued — every state write and up to `maxCommands` closed klines — in
     /// one pipeline.
+    ///
     /// - Throws: the connection's error (everything stays queued), or `RedisError` for the first
     ///   command Redis refused (refused closed klines stay queued, the rest is done).
-    public func flush() async throws {
+    /// - Parameter includeState: false sends only closed klines, leaving latest-kline and
+    ///   mark-price writes to coalesce until a later flush.
+    public func flush(includeState: Bool = true) async throws {
         let batch = pending.withLock { state -> Pending in
             var taken = Pending()
-            swap(&taken.latest, &state.latest)
-            swap(&taken.marks, &state.marks)
-            taken.stateBytes = state.stateBytes
-            state.stateBytes = 0
+            if includeState {
+                swap(&taken.latest, &state.latest)
+                swap(&taken.marks, &state.marks)
+                taken.stateBytes = state.stateBytes
+                state.stateBytes = 0
+            }
             let count = min(state.closed.count, max(0, settings.maxCommands - taken.latest.count - taken.marks.count))
             taken.closed = Array(state.closed.prefix(count))
             state.closed.removeFirst(count)
