@@ -9,6 +9,31 @@ public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, Exp
     public init(stringLiteral value: String) { self.init(value) }
     public init(integerLiteral value: Int) { self.init(value) }
 
+    /// `XADD key [MAXLEN ~ n] id field value …`, for pipelines and `send`.
+    public static func xadd(_ key: String, maxLength: Int? = nil, id: String = "*", fields: [(String, String)]) -> [RedisArgument] {
+        var command: [RedisArgument] = ["XADD", RedisArgument(key)]
+        command.reserveCapacity(6 + fields.count * 2)
+        if let maxLength { command += ["MAXLEN", "~", RedisArgument(maxLength)] }
+        command.append(RedisArgument(id))
+        appendFields(fields, to: &command)
+        return command
+    }
+
+    /// `HSET key field value …`, for pipelines and `send`.
+    public static func hset(_ key: String, fields: [(String, String)]) -> [RedisArgument] {
+        var command: [RedisArgument] = ["HSET", RedisArgument(key)]
+        command.reserveCapacity(2 + fields.count * 2)
+        appendFields(fields, to: &command)
+        return command
+    }
+
+    private static func appendFields(_ fields: [(String, String)], to command: inout [RedisArgument]) {
+        for (name, value) in fields {
+            command.append(RedisArgument(name))
+            command.append(RedisArgument(value))
+        }
+    }
+
     /// The argument as text, for error messages about the command verb.
     var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -56,11 +56,7 @@ extension RedisClient {
     @discardableResult
     public func xadd(_ key: String, fields: [(String, String)], maxLength: Int? = nil, id: String = "*") async throws -> String {
         precondition(!fields.isEmpty, "XADD needs at least one field")
-        var arguments: [RedisArgument] = ["XADD", RedisArgument(key)]
-        if let maxLength { arguments += ["MAXLEN", "~", RedisArgument(maxLength)] }
-        arguments.append(RedisArgument(id))
-        for (name, value) in fields { arguments += [RedisArgument(name), RedisArgument(value)] }
-        let reply = try await send(arguments: arguments)
+        let reply = try await send(arguments: RedisArgument.xadd(key, maxLength: maxLength, id: id, fields: fields))
         guard case .bulk = reply, let newID = reply.string else {
             throw RedisError.unexpected(reply, expected: "an entry id", command: "XADD")
         }

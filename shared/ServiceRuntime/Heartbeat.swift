@@ -103,7 +103,7 @@ public struct Heartbeat: Service {
         let replies = try await redis.pipeline(commands: [
             ["MULTI"],
             ["DEL", RedisArgument(key)],
-            ["HSET", RedisArgument(key)] + fields.flatMap { [RedisArgument($0.0), RedisArgument($0.1)] },
+            RedisArgument.hset(key, fields: fields),
             ["PEXPIRE", RedisArgument(key), RedisArgument(Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))],
             ["EXEC"],
         ])

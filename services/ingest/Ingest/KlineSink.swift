@@ -237,8 +237,8 @@ public final class KlineSink: Sendable {
         }
         var commands: [[RedisArgument]] = []
         commands.reserveCapacity(batch.latest.count + batch.marks.count + batch.closed.count)
-        for key in batch.latest.keys.sorted() { commands.append(Self.hset(key, batch.latest[key]!.fields)) }
-        for key in batch.marks.keys.sorted() { commands.append(Self.hset(key, batch.marks[key]!.fields)) }
+        for key in batch.latest.keys.sorted() { commands.append(RedisArgument.hset(key, fields: batch.latest[key]!.fields)) }
+        for key in batch.marks.keys.sorted() { commands.append(RedisArgument.hset(key, fields: batch.marks[key]!.fields)) }
         let stateCount = commands.count
         for write in batch.closed { commands.append(write.command) }
         let replies: [RedisValue]
@@ -303,13 +303,13 @@ public final class KlineSink: Sendable {
 
     /// After a successful flush: hands refused minutes to the backfill once the queue is short.
     private func recovered() {
-        let overflow = pending.withLock { state -> [SymbolKey: ClosedRange<Int64>] in
+        let (overflow, held) = pending.withLock { state -> ([SymbolKey: ClosedRange<Int64>], Int) in
             state.failing = false
-            guard state.heldBytes < settings.maxBytes / 2 else { return [:] }
+            guard state.heldBytes < settings.maxBytes / 2 else { return ([:], state.heldBytes) }
             defer { state.overflow = [:] }
-            return state.overflow
+            return (state.overflow, state.heldBytes)
         }
-        heldGauge.record(heldBytes)
+        heldGauge.record(held)
         guard !overflow.isEmpty else { return }
         let handler = overflowHandler.withLock { $0 }
         logger.info("Redis takes writes again; backfilling klines that did not fit in memory", metadata: ["symbols": "\(overflow.count)"])
@@ -346,24 +346,8 @@ public final class KlineSink: Sendable {
     static func closedWrite(_ row: CandleRow, stream: String) -> ClosedWrite {
         // No MAXLEN here: the stream is trimmed only below what every group acknowledged
         // (`CandleStreamTrimmer`).
-        var command: [RedisArgument] = ["XADD", RedisArgument(stream), "*"]
-        let fields = CandleEntry.encode(row)
-        command.reserveCapacity(3 + fields.count * 2)
-        for (name, value) in fields {
-            command.append(RedisArgument(name))
-            command.append(RedisArgument(value))
-        }
+        let command = RedisArgument.xadd(stream, fields: CandleEntry.encode(row))
         return ClosedWrite(market: row.market, symbol: row.symbol, openTime: row.openTime, command: command, bytes: byteCount(command))
-    }
-
-    static func hset(_ key: String, _ fields: [(String, String)]) -> [RedisArgument] {
-        var command: [RedisArgument] = ["HSET", RedisArgument(key)]
-        command.reserveCapacity(2 + fields.count * 2)
-        for (name, value) in fields {
-            command.append(RedisArgument(name))
-            command.append(RedisArgument(value))
-        }
-        return command
     }
 
     /// What a queued command costs in memory: its bytes plus a fixed overhead per argument

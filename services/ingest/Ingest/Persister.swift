@@ -214,10 +214,10 @@ public final class Persister: Service, Sendable {
         let committed = rows.filter { !refusedIndices.contains($0.index) }.map(\.row)
         var commands: [[RedisArgument]] = []
         for letter in letters {
-            commands.append(Self.xadd(keys.candlesDead, maxLength: settings.deadMaxLength, fields: letter.fields))
+            commands.append(RedisArgument.xadd(keys.candlesDead, maxLength: settings.deadMaxLength, fields: letter.fields))
         }
         for event in StoredCandles.events(for: committed) {
-            commands.append(Self.xadd(keys.candlesStored, maxLength: settings.storedMaxLength, fields: event.fields))
+            commands.append(RedisArgument.xadd(keys.candlesStored, maxLength: settings.storedMaxLength, fields: event.fields))
         }
         if !commands.isEmpty {
             for reply in try await redis.pipeline(commands: commands) { _ = try reply.checked() }
@@ -262,15 +262,5 @@ public final class Persister: Service, Sendable {
             return state.hasPrefix("22") || state.hasPrefix("23")
         }
         return false
-    }
-
-    static func xadd(_ key: String, maxLength: Int, fields: [(String, String)]) -> [RedisArgument] {
-        var command: [RedisArgument] = ["XADD", RedisArgument(key), "MAXLEN", "~", RedisArgument(maxLength), "*"]
-        command.reserveCapacity(6 + fields.count * 2)
-        for (name, value) in fields {
-            command.append(RedisArgument(name))
-            command.append(RedisArgument(value))
-        }
-        return command
     }
 }
