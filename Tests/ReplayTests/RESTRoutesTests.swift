@@ -292,7 +292,7 @@ extension RESTRoutesTests {
 
     @Test func restFaultAnswersTheStatusUntilCleared() async throws {
         try await withRESTServer { base, _ in
-            let set = try await Self.control(base + "/_replay/rest-fault", #"{"status":503,"seconds":10}"#)
+            let set = try await Self.control(base + "/_replay/rest-fault", #"{"status":503,"seconds":600}"#)
             #expect(set.contains("\"fault\":\"status\"") && set.contains("\"status\":503"))
             for path in ["/api/v3/klines", "/fapi/v1/ping", "/fapi/v1/exchangeInfo"] {
                 let error = try await Self.failure(base + path)
@@ -304,10 +304,11 @@ extension RESTRoutesTests {
             _ = try await Self.control(base + "/_replay/rest-fault/clear", "")
             #expect(try await Self.client().get(base + "/fapi/v1/ping").status == 200)
 
-            let short = try await Self.control(base + "/_replay/rest-fault", #"{"status":500,"seconds":0.3}"#)
+            // Long enough that the failing request cannot miss it on a loaded machine.
+            let short = try await Self.control(base + "/_replay/rest-fault", #"{"status":500,"seconds":4}"#)
             #expect(short.contains("\"status\":500"))
             #expect(try await Self.failure(base + "/fapi/v1/ping").status == 500)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(4_200))
             #expect(try await Self.client().get(base + "/fapi/v1/ping").status == 200, "the fault ends by itself")
         }
     }
