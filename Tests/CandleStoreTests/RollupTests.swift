@@ -7,7 +7,7 @@ import TestSupport
 
 /// Rows of the fixture as `CandleRow`s (through the archive parser, which keeps the text).
 func candleRows(_ lines: [[String]], source: CandleSource = .import) throws -> [CandleRow] {
-    try ArchiveCSV.parse(Array(LinkArchive.file(lines).utf8), market: .futures, symbol: LinkArchive.symbol, source: source)
+    try KlineCSV.rows(Array(LinkArchive.file(lines).utf8), market: .futures, symbol: LinkArchive.symbol, source: source)
 }
 
 @Suite struct RollupTests {

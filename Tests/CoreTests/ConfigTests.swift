@@ -148,6 +148,18 @@ import Testing
         #expect(CandleInterval.allCases.map(\.milliseconds) == [60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000])
         #expect(CandleInterval(rawValue: "4h") == .fourHours)
     }
+
+    @Test func bucketsAreAlignedToTheEpochAndFloorNegativeTimes() {
+        let t: Int64 = 1_769_913_459_123  // 2026-02-01 02:37:39.123 UTC
+        #expect(CandleInterval.oneMinute.bucketStart(t) == 1_769_913_420_000)
+        #expect(CandleInterval.fifteenMinutes.bucketStart(t) == 1_769_913_000_000)  // 02:30
+        #expect(CandleInterval.fourHours.bucketStart(t) == 1_769_904_000_000)  // 00:00
+        #expect(CandleInterval.oneDay.bucketStart(t) == 1_769_904_000_000)
+        #expect(CandleInterval.oneHour.bucketStart(1_769_911_200_000) == 1_769_911_200_000, "an open time is its own bucket")
+        #expect(CandleInterval.oneMinute.bucketStart(-1) == -60_000 && CandleInterval.oneMinute.bucketStart(-60_000) == -60_000)
+        #expect(CandleInterval.fiveMinutes.closeTime(openTime: 1_769_904_000_000) == 1_769_904_299_999)
+        #expect(CandleInterval.oneHour.isAligned(1_769_911_200_000) && !CandleInterval.oneHour.isAligned(1_769_911_260_000))
+    }
 }
 
 @Suite struct ReadmeTests {

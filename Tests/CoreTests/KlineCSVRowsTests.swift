@@ -1,9 +1,8 @@
-import CandleStore
 import Core
 import Foundation
 import Testing
 
-@Suite struct ArchiveCSVTests {
+@Suite struct KlineCSVRowsTests {
     let sample = """
         1769904000000,9.982,9.990,9.974,9.987,24464.35,1769904059999,244198.04745,782,9388.60,93722.16297,0
         1769904060000,9.986,9.986,9.972,9.976,11394.34,1769904119999,113691.69260,541,6072.95,60592.76611,0
@@ -11,20 +10,20 @@ import Testing
         """
 
     @Test func headerlessMicrosecondCRLFAndBOMVariantsReadTheSame() throws {
-        let plain = try ArchiveCSV.parse(Array((KlineCSV.header + "\n" + sample).utf8), market: .futures, symbol: "LINKUSDT")
+        let plain = try KlineCSV.rows(Array((KlineCSV.header + "\n" + sample).utf8), market: .futures, symbol: "LINKUSDT")
         #expect(plain.count == 2)
         #expect(plain[0].csvRow == "1769904000000,9.982,9.990,9.974,9.987,24464.35,1769904059999,244198.04745,782,9388.60,93722.16297,0")
         #expect(plain[1].quoteVolume == "113691.69260" && plain[1].takerBuyVolume == "6072.95" && plain[1].trades == 541)
         #expect(plain.allSatisfy { $0.source == .import && $0.interval == .oneMinute && $0.market == .futures })
 
-        let headerless = try ArchiveCSV.parse(Array(sample.utf8), market: .futures, symbol: "LINKUSDT")
+        let headerless = try KlineCSV.rows(Array(sample.utf8), market: .futures, symbol: "LINKUSDT")
         let micros = sample.replacingOccurrences(of: "1769904000000,", with: "1769904000000000,")
             .replacingOccurrences(of: "1769904059999,", with: "1769904059999999,")
             .replacingOccurrences(of: "1769904060000,", with: "1769904060000000,")
             .replacingOccurrences(of: "1769904119999,", with: "1769904119999999,")
-        let microsecond = try ArchiveCSV.parse(Array(micros.utf8), market: .futures, symbol: "LINKUSDT")
-        let crlf = try ArchiveCSV.parse([0xEF, 0xBB, 0xBF] + Array(sample.replacingOccurrences(of: "\n", with: "\r\n").utf8), market: .futures, symbol: "LINKUSDT")
-        let elevenColumns = try ArchiveCSV.parse(Array(sample.replacingOccurrences(of: ",0\n", with: "\n").utf8), market: .futures, symbol: "LINKUSDT")
+        let microsecond = try KlineCSV.rows(Array(micros.utf8), market: .futures, symbol: "LINKUSDT")
+        let crlf = try KlineCSV.rows([0xEF, 0xBB, 0xBF] + Array(sample.replacingOccurrences(of: "\n", with: "\r\n").utf8), market: .futures, symbol: "LINKUSDT")
+        let elevenColumns = try KlineCSV.rows(Array(sample.replacingOccurrences(of: ",0\n", with: "\n").utf8), market: .futures, symbol: "LINKUSDT")
         #expect(headerless == plain)
         #expect(microsecond == plain)
         #expect(crlf == plain)
@@ -39,11 +38,10 @@ import Testing
             ("1769904000000,9.982,9.990,9.974,9.987,24464.35,1769904000000,244198.04745,782,9388.60,93722.16297,0\n", "close_time"),
         ]
         for (line, word) in cases {
-            let error = #expect(throws: CandleStoreError.self) {
-                try ArchiveCSV.parse(Array((KlineCSV.header + "\n" + sample + line).utf8), market: .futures, symbol: "LINKUSDT")
+            let error = #expect(throws: KlineCSV.ParseError.self) {
+                try KlineCSV.rows(Array((KlineCSV.header + "\n" + sample + line).utf8), market: .futures, symbol: "LINKUSDT")
             }
-            #expect(error?.code == .malformedRow)
-            #expect(error?.lineNumber == 4, "\(word)")
+            #expect(error?.line == 4, "\(word)")
             #expect(error?.description.contains(word) == true, "\(error?.description ?? "")")
         }
     }
@@ -55,13 +53,14 @@ import Testing
         #expect(row == sample.split(separator: "\n")[0])
         #expect(KlineCSV.write([row, row], header: true) == KlineCSV.header + "\n" + row + "\n" + row + "\n")
         #expect(KlineCSV.write([String](), header: false).isEmpty)
-        // Core's parser reads what the writer writes.
+        // The reader reads what the writer writes, as rows and as analysis candles alike.
+        #expect(try KlineCSV.rows(Array(KlineCSV.write([row]).utf8), market: .futures, symbol: "LINKUSDT").first?.csvRow == row)
         let parsed = try KlineCSV.parse(KlineCSV.write([row]), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
         #expect(parsed.first?.quoteVolume == 244198.04745 && parsed.first?.trades == 782)
     }
 
     @Test func candleConversionsKeepValuesAndAvoidExponents() throws {
-        let row = try #require(try ArchiveCSV.parse(Array(sample.utf8), market: .futures, symbol: "LINKUSDT").first)
+        let row = try #require(try KlineCSV.rows(Array(sample.utf8), market: .futures, symbol: "LINKUSDT").first)
         let candle = try #require(Candle(row))
         #expect(candle.open == 9.982 && candle.takerBuyQuoteVolume == 93722.16297 && candle.closeTime == 1_769_904_059_999)
         let back = try #require(CandleRow(candle, source: .ws))

@@ -26,12 +26,10 @@ import Testing
         ]
         for (text, line) in cases {
             #expect(throws: KlineCSV.ParseError.self) { try KlineCSV.parse(text, market: .spot, symbol: "X", interval: .oneMinute) }
-            do {
+            do throws(KlineCSV.ParseError) {
                 _ = try KlineCSV.parse(text, market: .spot, symbol: "X", interval: .oneMinute)
-            } catch let error as KlineCSV.ParseError {
-                #expect(error.line == line)
             } catch {
-                Issue.record("unexpected \(error)")
+                #expect(error.line == line)
             }
         }
     }

@@ -82,12 +82,11 @@ public struct ArchiveImporter: Sendable {
             throw CandleStoreError(.unsupportedInterval, "only 1m archives are imported (\(parts.interval.rawValue) is derived from 1m)", path: path)
         }
         let rows: [CandleRow]
-        do {
-            rows = try ArchiveCSV.parse(try Self.csvBytes(path), market: market, symbol: parts.symbol, source: .import)
+        let bytes = try Self.csvBytes(path)
+        do throws(KlineCSV.ParseError) {
+            rows = try KlineCSV.rows(bytes, market: market, symbol: parts.symbol, source: .import)
         } catch {
-            var located = error
-            located.path = path
-            throw located
+            throw CandleStoreError(.malformedRow, error.message, path: path, lineNumber: error.line)
         }
         var result = FileResult(path: path, symbol: parts.symbol, rows: rows.count, upsert: CandleStore.UpsertResult(), skipped: nil)
         var start = 0
@@ -117,12 +116,7 @@ public struct ArchiveImporter: Sendable {
         }
         guard path.hasSuffix(".zip") else { return bytes }
         do throws(ZipArchive.Failure) {
-            let zip = try ZipArchive(bytes: bytes)
-            let csvs = zip.entries.filter { $0.name.hasSuffix(".csv") }
-            guard csvs.count == 1 else {
-                throw ZipArchive.Failure("expected one .csv entry, found \(csvs.count)")
-            }
-            return try zip.extract(csvs[0])
+            return try ZipArchive(bytes: bytes).onlyCSV()
         } catch {
             throw CandleStoreError(.badZip, error.description, path: path)
         }

@@ -25,6 +25,20 @@ public enum CandleInterval: String, Sendable, Hashable, Codable, CaseIterable, C
         }
     }
 
+    /// The open time of the candle of this interval holding `time` (Unix ms): buckets are
+    /// aligned to the epoch, so 1d candles open at 00:00 UTC and 4h ones at 00, 04, … UTC. The
+    /// one calendar helper of the suite: negative times floor too.
+    public func bucketStart(_ time: Int64) -> Int64 {
+        let remainder = time % milliseconds
+        return time - (remainder < 0 ? remainder + milliseconds : remainder)
+    }
+
+    /// The close time of the candle opening at `openTime`: `openTime + length - 1`, as Binance writes it.
+    public func closeTime(openTime: Int64) -> Int64 { openTime + milliseconds - 1 }
+
+    /// Whether a candle of this interval could open at `time`.
+    public func isAligned(_ time: Int64) -> Bool { bucketStart(time) == time }
+
     public static func < (lhs: CandleInterval, rhs: CandleInterval) -> Bool {
         lhs.milliseconds < rhs.milliseconds
     }

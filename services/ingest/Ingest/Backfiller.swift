@@ -124,7 +124,7 @@ public final class Backfiller: Sendable {
             enqueue([job])
             return
         }
-        let lastClosedOpen = now / 60_000 * 60_000 - 60_000
+        let lastClosedOpen = CandleInterval.oneMinute.bucketStart(now) - 60_000
         var from: Int64
         if let start = job.from {
             from = start
@@ -134,7 +134,7 @@ public final class Backfiller: Sendable {
             guard settings.firstCandles > 0 else { return }
             from = lastClosedOpen - Int64(settings.firstCandles - 1) * 60_000
         }
-        from = max(from, now - settings.maxLookback) / 60_000 * 60_000
+        from = CandleInterval.oneMinute.bucketStart(max(from, now - settings.maxLookback))
         let to = min(job.to ?? lastClosedOpen, lastClosedOpen)
         var total = 0
         while from <= to {

@@ -52,8 +52,8 @@ public struct ConsistencyChecker: Sendable {
         }
         for (market, names) in symbols() {
             guard let now = sink.exchangeNow(market) else { continue }
-            let to = (now - settle) / 60_000 * 60_000 - 60_000
-            let from = max(to - lookback, 0) / 60_000 * 60_000
+            let to = CandleInterval.oneMinute.bucketStart(now - settle) - 60_000
+            let from = CandleInterval.oneMinute.bucketStart(max(to - lookback, 0))
             guard from <= to else { continue }
             for symbol in names.sorted() {
                 do {

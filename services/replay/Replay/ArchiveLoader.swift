@@ -121,14 +121,10 @@ public enum ArchiveLoader {
         }
         var bytes = [UInt8](data)
         if file.isZip {
-            do {
-                let zip = try ZipArchive(bytes: bytes)
-                guard let entry = zip.entries.first(where: { $0.name.lowercased().hasSuffix(".csv") }) else {
-                    throw ArchiveError(code: .badZip, file: file.path, detail: "the zip holds no .csv entry")
-                }
-                bytes = try zip.extract(entry)
-            } catch let failure as ZipArchive.Failure {
-                throw ArchiveError(code: .badZip, file: file.path, detail: failure.description)
+            do throws(ZipArchive.Failure) {
+                bytes = try ZipArchive(bytes: bytes).onlyCSV()
+            } catch {
+                throw ArchiveError(code: .badZip, file: file.path, detail: error.description)
             }
         }
         let rows = try parseCSV(bytes, file: file.path)

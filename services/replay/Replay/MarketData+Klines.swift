@@ -16,7 +16,7 @@ extension MarketData {
         guard limit > 0, visibleEnd > 0 else { return [] }
         // Nothing after the last visible row can be selected, which also keeps bucket arithmetic in range.
         let lastVisible = rows[visibleEnd - 1].openTime
-        let endBucket = floorDiv(max(min(endTime ?? lastVisible, lastVisible), -1), width) * width
+        let endBucket = interval.bucketStart(max(min(endTime ?? lastVisible, lastVisible), -1))
         var result: [KlineOut] = []
         result.reserveCapacity(min(limit, 1500))
         if let startTime {
@@ -24,7 +24,7 @@ extension MarketData {
             let firstBucket = floorDiv(max(startTime, 0) + width - 1, width) * width
             var index = series.firstIndex(atOrAfter: firstBucket)
             while index < visibleEnd, result.count < limit {
-                let bucket = floorDiv(rows[index].openTime, width) * width
+                let bucket = interval.bucketStart(rows[index].openTime)
                 if bucket > endBucket { break }
                 let next = min(series.firstIndex(atOrAfter: bucket + width), visibleEnd)
                 result.append(bucketKline(series, index..<next, bucket: bucket, width: width, now: now))
@@ -33,7 +33,7 @@ extension MarketData {
         } else {
             var end = min(series.firstIndex(atOrAfter: endBucket + width), visibleEnd)
             while end > 0, result.count < limit {
-                let bucket = floorDiv(rows[end - 1].openTime, width) * width
+                let bucket = interval.bucketStart(rows[end - 1].openTime)
                 let start = series.firstIndex(atOrAfter: bucket)
                 result.append(bucketKline(series, start..<end, bucket: bucket, width: width, now: now))
                 end = start
@@ -47,7 +47,7 @@ extension MarketData {
     /// false. nil for an unknown symbol or when the data has no row for that minute.
     public func currentKline(symbol: String, now: Int64) -> KlineOut? {
         guard let series = series[symbol] else { return nil }
-        let openTime = floorDiv(now, 60_000) * 60_000
+        let openTime = CandleInterval.oneMinute.bucketStart(now)
         guard let index = series.index(of: openTime) else { return nil }
         let row = IntraMinute.progress(series.rows[index], elapsed: now - openTime)
         return Self.output(Aggregate(row), openTime: openTime, width: 60_000, scales: series.scales, isClosed: false)

@@ -1,3 +1,4 @@
+import Core
 extension MarketData {
     static let day: Int64 = 86_400_000
 
@@ -11,7 +12,7 @@ extension MarketData {
         guard let series = series[symbol] else { return nil }
         let rows = series.rows
         let scales = series.scales
-        let minute = floorDiv(now, 60_000) * 60_000
+        let minute = CandleInterval.oneMinute.bucketStart(now)
         let start = series.firstIndex(atOrAfter: minute - Self.day)
         let end = series.firstIndex(after: now)
         guard start < end else {

@@ -1,3 +1,5 @@
+import Core
+
 /// One entry of Binance's 24 h ticker list (`/api/v3/ticker/24hr`, `/fapi/v1/ticker/24hr`).
 ///
 /// Decimals stay as Binance printed them, so PostgreSQL stores them exactly; `quoteVolume`
@@ -37,26 +39,12 @@ public struct Ticker24h: Sendable, Hashable, Decodable {
         }
     }
 
-    /// A decimal as text: optional sign, digits, optional fraction — what PostgreSQL's numeric accepts.
+    /// A decimal as text (`DecimalText`): what PostgreSQL's numeric accepts.
     private static func decimal(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> String {
         let text = try container.decode(String.self, forKey: key)
-        guard Self.isDecimal(text), Double(text)?.isFinite == true else {
+        guard DecimalText.isValid(text), Double(text)?.isFinite == true else {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(key.stringValue) is not a decimal: \(text.prefix(40))")
         }
         return text
-    }
-
-    static func isDecimal(_ text: String) -> Bool {
-        var digits = 0
-        var dots = 0
-        for (index, character) in text.utf8.enumerated() {
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
-            case UInt8(ascii: "."): dots += 1
-            case UInt8(ascii: "-"), UInt8(ascii: "+"): if index != 0 { return false }
-            default: return false
-            }
-        }
-        return digits > 0 && dots <= 1 && text.utf8.count <= 64
     }
 }

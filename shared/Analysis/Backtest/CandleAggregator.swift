@@ -44,7 +44,7 @@ public struct CandleAggregator: Sendable {
         var closed: [Candle] = []
         for (index, interval) in intervals.enumerated() {
             let length = interval.milliseconds
-            let start = candle.openTime - Self.floorMod(candle.openTime, length)
+            let start = interval.bucketStart(candle.openTime)
             if var bucket = partial[index], bucket.candle.openTime == start {
                 precondition(
                     bucket.candle.symbol == candle.symbol && bucket.candle.market == candle.market,
@@ -75,10 +75,5 @@ public struct CandleAggregator: Sendable {
             }
         }
         return closed
-    }
-
-    private static func floorMod(_ value: Int64, _ modulus: Int64) -> Int64 {
-        let remainder = value % modulus
-        return remainder < 0 ? remainder + modulus : remainder
     }
 }
