@@ -17,6 +17,11 @@ extension IngestBench {
                 result.cpuMicrosPerFrame, result.cpuShare * 100, result.closedPerSecond, result.persistedPerSecond,
                 result.keptUp ? "    yes" : "     no", result.residentMiB, result.latencyP50, result.latencyP99))
         }
+        if let first = levels.first?.result {
+            lines.append(String(
+                format: "  simulated time: %.0f minutes measured per run (median), %.0f hour closes among them, p99 of the hour closes %.0f ms",
+                first.simulatedMinutes, first.hourBoundaries, first.hourCloseP99))
+        }
         // The highest offered load kept up with (its nominal rate; an unpaced run counts with what it took).
         let sustained = levels.filter { $0.result.keptUp }.map { $0.rate > 0 ? $0.rate : $0.result.framesPerSecond }.max()
         lines.append(sustained.map {
@@ -52,6 +57,11 @@ extension IngestBench {
         /// One persister batch spread over the window, in candles/s: the persisted count moves
         /// a batch at a time, so a short window may end just before one commits.
         var batchPerSecond: Double
+        /// Distinct minutes whose closes were measured, the hour closes among them, and the p99
+        /// latency of those hour closes alone (NaN when the window held none).
+        var simulatedMinutes: Double
+        var hourBoundaries: Double
+        var hourCloseP99: Double
 
         /// The ingest took (nearly) all of a paced load — a saturated socket makes the firehose
         /// send less than asked — and persisted closed klines as fast as they came.
@@ -63,9 +73,11 @@ extension IngestBench {
         var line: String {
             String(format: "%.0f frames/s taken of %.0f sent, %.2f µs CPU/frame (%.0f%% of a core), %.0f closed klines/s sent, "
                        + "%.0f persisted/s, RSS %.1f MiB (peak %.1f), latency p50 %.0f ms p99 %.0f ms; "
-                       + "all %d closed klines in PostgreSQL %.1f s after the load stopped; start-up and subscriptions took %.1f s",
+                       + "all %d closed klines in PostgreSQL %.1f s after the load stopped; start-up and subscriptions took %.1f s; "
+                       + "%.0f simulated minutes measured with %.0f hour closes (their p99 %.0f ms)",
                    framesPerSecond, offeredPerSecond, cpuMicrosPerFrame, cpuShare * 100, closedPerSecond, persistedPerSecond,
-                   residentMiB, peakMiB, latencyP50, latencyP99, closedSent, drainSeconds, startupSeconds)
+                   residentMiB, peakMiB, latencyP50, latencyP99, closedSent, drainSeconds, startupSeconds,
+                   simulatedMinutes, hourBoundaries, hourCloseP99)
         }
 
         /// Field by field medians.
@@ -76,7 +88,8 @@ extension IngestBench {
                 cpuShare: m(\.cpuShare), closedPerSecond: m(\.closedPerSecond), persistedPerSecond: m(\.persistedPerSecond),
                 residentMiB: m(\.residentMiB), peakMiB: m(\.peakMiB), latencyP50: m(\.latencyP50), latencyP99: m(\.latencyP99),
                 closedSent: runs.map(\.closedSent).max() ?? 0, drainSeconds: m(\.drainSeconds), commitTimes: runs.allSatisfy(\.commitTimes),
-                nominalRate: runs.first?.nominalRate, startupSeconds: m(\.startupSeconds), batchPerSecond: m(\.batchPerSecond))
+                nominalRate: runs.first?.nominalRate, startupSeconds: m(\.startupSeconds), batchPerSecond: m(\.batchPerSecond),
+                simulatedMinutes: m(\.simulatedMinutes), hourBoundaries: m(\.hourBoundaries), hourCloseP99: m(\.hourCloseP99))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchSupport
+import Core
 import Foundation
 import Ingest
 import Postgres
@@ -118,8 +119,10 @@ struct IngestBench: AsyncParsableCommand {
     private func measure(server: FirehoseServer, environment: BenchEnvironment, rate: Double?) async throws -> RunResult {
         let names = (0..<symbols).map(Self.symbolName)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        // A day back: however fast the minutes run, they stay in the past.
-        let plan = Firehose.Plan(symbols: names, updatesPerMinute: updatesPerMinute, rate: rate, firstMinute: (now - 86_400_000) / 60_000 * 60_000)
+        // A day back: however fast the minutes run, they stay in the past. The first minute is
+        // two before a 4-hour boundary, so even a short run crosses an hour (and a 4h) close.
+        let firstMinute = CandleInterval.fourHours.bucketStart(now - 86_400_000) - 2 * 60_000
+        let plan = Firehose.Plan(symbols: names, updatesPerMinute: updatesPerMinute, rate: rate, firstMinute: firstMinute)
         try await server.withFirehose { $0.reset(plan) }
         try await environment.publish(symbols: names)
 
@@ -207,11 +210,17 @@ struct IngestBench: AsyncParsableCommand {
         }
 
         let commits = try await environment.commitTimes()
+        var hourCloses: [Double] = []
+        var minutes = Set<Int64>()
         let latencies = sends.compactMap { send -> Double? in
             guard send.sentMicros >= windowStart, send.sentMicros <= windowEnd,
                   let committed = commits.times[CandleKey(symbol: Self.symbolName(send.symbol), openTime: send.openTime)]
             else { return nil }
-            return Double(committed - send.sentMicros) / 1_000
+            let latency = Double(committed - send.sentMicros) / 1_000
+            minutes.insert(send.openTime)
+            // The last minute of an hour: its commit also derives the 1h (and maybe 4h, 1d) candle.
+            if CandleInterval.oneHour.bucketStart(send.openTime + 60_000) == send.openTime + 60_000 { hourCloses.append(latency) }
+            return latency
         }
         guard !latencies.isEmpty else { throw BenchError("no closed kline was sent during the measured window") }
         let frames = after.frames - before.frames
@@ -223,7 +232,9 @@ struct IngestBench: AsyncParsableCommand {
             residentMiB: Double(memory.residentKiB) / 1024, peakMiB: Double(memory.peakKiB) / 1024,
             latencyP50: quantile(latencies, 0.5), latencyP99: quantile(latencies, 0.99), closedSent: sends.count, drainSeconds: drain,
             commitTimes: commits.fromCommits, nominalRate: rate, startupSeconds: startup,
-            batchPerSecond: Double(flushRows) / elapsed)
+            batchPerSecond: Double(flushRows) / elapsed, simulatedMinutes: Double(minutes.count),
+            hourBoundaries: Double(minutes.count { CandleInterval.oneHour.isAligned($0 + 60_000) }),
+            hourCloseP99: hourCloses.isEmpty ? .nan : quantile(hourCloses, 0.99))
     }
 
     /// The persister's batch size: `ingest.flush_rows` when given with `--set`, else its default.
