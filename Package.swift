@@ -145,7 +145,17 @@ let package = Package(
             path: "services/ingest/Ingest"
         ),
         .executableTarget(name: "alphapulse-ingest", dependencies: ["Ingest"], path: "services/ingest/main"),
-        .target(name: "Scheduler", dependencies: ["ServiceRuntime"], path: "services/scheduler/Scheduler"),
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "ServiceRuntime", "Contracts", "Core", "CandleStore", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "services/scheduler/Scheduler"
+        ),
         .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
         .target(
             name: "Inference",
@@ -265,6 +275,11 @@ let package = Package(
             name: "SymbolsTests",
             dependencies: ["Symbols", "Contracts", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
             path: "Tests/SymbolsTests"
+        ),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "Contracts", "CandleStore", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],
+            path: "Tests/SchedulerTests"
         ),
         .testTarget(
             name: "RuntimeTests",

@@ -99,3 +99,35 @@ import Testing
         }
     }
 }
+
+@Suite struct SchedulerContractTests {
+    @Test func statusRoundTripsAndRefusesWhatBreaksItsTable() throws {
+        let status = SchedulerStatus(
+            leader: "host-a-1", mode: "both", symbols: 100, position: "spot:ETHUSDT", cycle: 3, exchangeTime: 1_769_904_060_000,
+            nextBatch: 1_769_904_120_000, enqueued: 310, coalesced: 4, skipped: 2, fenced: 0, updated: 1_769_904_061_234)
+        let fields = StreamFields(status.fields.map { (name: $0.0, value: $0.1) })
+        #expect(try SchedulerStatus(fields: fields) == status)
+        #expect(status.fields.first?.0 == "_v" && status.fields.first?.1 == "2")
+
+        var dictionary = Dictionary(uniqueKeysWithValues: status.fields)
+        dictionary["_v"] = nil
+        #expect(try SchedulerStatus(fields: StreamFields(dictionary)) == status, "version 1 (no _v) is still read")
+        for (name, bad) in [("mode", "sometimes"), ("position", "BTCUSDT"), ("enqueued", "-1"), ("cycle", "1e3"), ("_v", "3")] {
+            var broken = Dictionary(uniqueKeysWithValues: status.fields)
+            broken[name] = bad
+            #expect(throws: ContractError.self, "\(name)=\(bad)") { try SchedulerStatus(fields: StreamFields(broken)) }
+        }
+    }
+
+    @Test func positionsReadBackAndOrderByMarketThenSymbol() throws {
+        let position = try MarketSymbol(positionText: "futures:BTCUSDT")
+        #expect(position == MarketSymbol(.futures, "BTCUSDT") && position.positionText == "futures:BTCUSDT")
+        #expect(MarketSymbol(.futures, "ZUSDT") < MarketSymbol(.spot, "AUSDT"))
+        for bad in ["futures", "options:BTCUSDT", "spot:btc usdt", ":BTCUSDT"] {
+            #expect(throws: ContractError.self, "\(bad)") { try MarketSymbol(positionText: bad) }
+        }
+        let keys = RedisKeys(prefix: "ap:")
+        #expect(keys.jobQueued(.spot, "ETHUSDT") == "ap:jobs:queued:spot:ETHUSDT")
+        #expect(keys.schedulerLease == "ap:lease:scheduler" && keys.schedulerPosition == "ap:scheduler:position")
+    }
+}

@@ -18,7 +18,9 @@ import Core
 /// | `jobs:dead` | stream | inference → operators, gateway | `DeadLetter` |
 /// | `reply:{job_id}` | list, short TTL | inference → gateway | the on-demand job's result |
 /// | `signals` | stream + pub/sub | inference → gateway, notifiers | new signals and outcomes |
-/// | `scheduler:status` | hash | scheduler → gateway | scheduler state |
+/// | `jobs:queued:{market}:{symbol}` | string, PX | scheduler → inference (deletes it) | id of the routine job waiting |
+/// | `scheduler:status` | hash | scheduler → gateway | `SchedulerStatus` |
+/// | `scheduler:position` | string | scheduler (fenced) | last symbol enqueued, `MarketSymbol.positionText` |
 /// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
 /// | `restarts:{service}:{instance}` | integer | every service | starts of a stable instance id |
 /// | `metrics:history` | capped list | gateway monitor → gateway | samples |
@@ -51,7 +53,13 @@ public struct RedisKeys: Sendable, Hashable {
     public var jobsDead: String { prefix + "jobs:dead" }
     public func reply(_ jobID: String) -> String { "\(prefix)reply:\(jobID)" }
     public var signals: String { prefix + "signals" }
+    /// The backpressure marker of a symbol: set when a routine job is enqueued, deleted by the
+    /// inference instance that commits it, and expiring by itself so a lost job cannot wedge the symbol.
+    public func jobQueued(_ market: Market, _ symbol: String) -> String { "\(prefix)jobs:queued:\(market.rawValue):\(symbol)" }
     public var schedulerStatus: String { prefix + "scheduler:status" }
+    public var schedulerPosition: String { prefix + "scheduler:position" }
+    /// The scheduler's leader lease.
+    public var schedulerLease: String { lease("scheduler") }
 
     // Operation
     public func health(_ service: String, _ instance: String) -> String { "\(prefix)health:\(service):\(instance)" }
