@@ -63,60 +63,31 @@ public struct SymbolsService: Service {
     }
 
     public func run() async throws {
-        let lease = LeaseHolder()
+        let elector = LeaderElector(
+            redis: redis, key: leaseKey, instance: instance, ttl: settings.leaseTTL, name: "symbols", logger: logger)
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await keepLease(lease) }
-                    group.addTask { try await work(lease) }
+                    // Renewal errors are not renewals (L6): the lead ends at its TTL unless one succeeds.
+                    group.addTask { try await elector.run() }
+                    group.addTask { try await work(elector) }
                     try await group.next()
                     group.cancelAll()
                 }
             }
         } catch is CancellationError {
-            // Graceful shutdown.
-        }
-        if let held = lease.current {
-            _ = try? await redis.releaseLease(held.lease)
-            logger.info("released the symbols lead")
-        }
-        Gauge(label: "alphapulse.symbols.leader").record(0)
-    }
-
-    /// Takes the lease when it is free and renews it every third of its TTL; a lost renewal
-    /// (Redis down longer than the TTL, or another holder) ends the lead.
-    private func keepLease(_ holder: LeaseHolder) async throws {
-        let period = settings.leaseTTL / 3
-        while true {
-            do {
-                if let held = holder.current {
-                    if try await !redis.renewLease(held.lease) {
-                        holder.set(nil)
-                        status.update { $0.leader = false }
-                        Gauge(label: "alphapulse.symbols.leader").record(0)
-                        logger.warning("lost the symbols lead", metadata: ["lease.key": "\(leaseKey)"])
-                    }
-                } else if let lease = try await redis.acquireLease(leaseKey, ttl: settings.leaseTTL, token: instance + "-" + RedisClient.randomToken()) {
-                    holder.set(lease)
-                    status.update { $0.leader = true }
-                    Gauge(label: "alphapulse.symbols.leader").record(1)
-                    logger.info("took the symbols lead", metadata: ["lease.key": "\(leaseKey)"])
-                }
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                logger.warning("symbols lease not renewed", metadata: ["error": "\(error)"])
-            }
-            try await Task.sleep(for: period)
+            // Graceful shutdown; the elector released the lease.
         }
     }
 
     /// While leading: refresh when due or asked.
-    private func work(_ holder: LeaseHolder) async throws {
+    private func work(_ elector: LeaderElector) async throws {
         var plan: RefreshPlan?
         var epoch = 0
         while true {
-            if let held = holder.current {
+            let leadership = elector.leadership
+            status.update { $0.leader = leadership != nil }
+            if let held = leadership {
                 if plan == nil || held.epoch != epoch {
                     epoch = held.epoch
                     plan = await takeOver()
@@ -197,29 +168,6 @@ public struct SymbolsService: Service {
             logger.warning("symbol refresh failed; the last good list stays", metadata: [
                 "error": "\(message)", "retry.seconds": "\(Int(wait.rounded()))", "retry.failures": "\(plan.failures)",
             ])
-        }
-    }
-
-    /// The lease held now, and a number that changes each time it is taken anew.
-    final class LeaseHolder: Sendable {
-        struct Held: Sendable {
-            var lease: RedisLease
-            var epoch: Int
-        }
-
-        private let state = Mutex<(held: Held?, epochs: Int)>((nil, 0))
-
-        var current: Held? { state.withLock { $0.held } }
-
-        func set(_ lease: RedisLease?) {
-            state.withLock { state in
-                if let lease {
-                    state.epochs += 1
-                    state.held = Held(lease: lease, epoch: state.epochs)
-                } else {
-                    state.held = nil
-                }
-            }
         }
     }
 }
