@@ -125,6 +125,7 @@ import TestSupport
             ])
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains("strategy") && run.output.contains("baseline") && run.output.contains("LINKUSDT"))
+            #expect(run.output.contains("mean R vs baseline:") && run.output.contains("95% bootstrap CI"))
             reports.append(try String(contentsOfFile: report, encoding: .utf8))
         }
         #expect(reports[0] == reports[1], "same input, same report")
@@ -139,6 +140,11 @@ import TestSupport
         for key in ["signals", "won", "lost", "expired", "win_rate", "mean_r", "total_r", "max_drawdown_r", "signals_per_day"] {
             #expect(baseline[key] != nil, "baseline lacks \(key)")
         }
+        // The edge against the baseline, with its interval, in the report and on the terminal.
+        let edge = try #require(json["edge"] as? [String: Any])
+        let low = try #require(edge["ci_low"] as? Double), high = try #require(edge["ci_high"] as? Double)
+        #expect(low <= high && edge["mean_r_difference"] is Double && edge["verdict"] is String)
+        #expect(edge["signals"] as? Int == (json["won"] as! Int) + (json["lost"] as! Int) + (json["expired"] as! Int))
         let signals = try #require(json["signals"] as? Int)
         #expect(signals == (json["won"] as! Int) + (json["lost"] as! Int) + (json["expired"] as! Int) + ((json["open"] as? Int) ?? 0))
     }

@@ -28,6 +28,16 @@ enum BacktestTable {
                 number(figures.signalsPerDay),
             ], widths))
         }
+        let edge = report.edge
+        let verdict: String
+        switch edge.verdict {
+        case .edge: verdict = "an edge: the whole interval is above 0"
+        case .worse: verdict = "worse than chance: the whole interval is below 0"
+        case .inconclusive: verdict = "inconclusive: the interval includes 0, so the difference may be noise"
+        case .noData: verdict = "no comparison: a group has no resolved signal"
+        }
+        lines.append("mean R vs baseline: \(number(edge.meanRDifference, 3)) (95% bootstrap CI \(number(edge.low, 3)) to "
+            + "\(number(edge.high, 3)), \(edge.signals) vs \(edge.baselineSignals) resolved) — \(verdict)")
         lines.append("")
         let headWidths = [17, 8, 8, 9, 15]
         lines.append(row(["head", "votes", "scored", "hit rate", "in signals"], headWidths))

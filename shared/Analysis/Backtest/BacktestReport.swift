@@ -180,6 +180,8 @@ public struct BacktestReport: Sendable, Hashable, Codable {
     /// One entry per head, in the order the heads were given.
     public var heads: [HeadScore]
     public var baseline: Baseline
+    /// Signals against the baseline: the difference in mean R with its 95 % bootstrap interval.
+    public var edge: EdgeEstimate
     /// Every resolved signal with its outcome, in resolution order.
     public var results: [ResolvedSignal]
     /// Signals still open when the data ended, in creation order.
@@ -187,8 +189,9 @@ public struct BacktestReport: Sendable, Hashable, Codable {
 
     public init(
         from: Int64?, to: Int64?, symbols: [SymbolSummary], candlesProcessed: Int, stepsAnalysed: Int,
-        figures: Figures, heads: [HeadScore], baseline: Baseline, results: [ResolvedSignal], openSignals: [Signal]
+        figures: Figures, heads: [HeadScore], baseline: Baseline, edge: EdgeEstimate, results: [ResolvedSignal], openSignals: [Signal]
     ) {
+        self.edge = edge
         self.from = from
         self.to = to
         self.symbols = symbols
@@ -205,7 +208,7 @@ public struct BacktestReport: Sendable, Hashable, Codable {
         case from, to, symbols
         case candlesProcessed = "candles_processed"
         case stepsAnalysed = "steps_analysed"
-        case heads, baseline, results
+        case heads, baseline, edge, results
         case openSignals = "open_signals"
     }
 
@@ -219,6 +222,7 @@ public struct BacktestReport: Sendable, Hashable, Codable {
         figures = try Figures(from: decoder)
         heads = try container.decode([HeadScore].self, forKey: .heads)
         baseline = try container.decode(Baseline.self, forKey: .baseline)
+        edge = try container.decode(EdgeEstimate.self, forKey: .edge)
         results = try container.decode([ResolvedSignal].self, forKey: .results)
         openSignals = try container.decode([Signal].self, forKey: .openSignals)
     }
@@ -233,6 +237,7 @@ public struct BacktestReport: Sendable, Hashable, Codable {
         try container.encode(stepsAnalysed, forKey: .stepsAnalysed)
         try container.encode(heads, forKey: .heads)
         try container.encode(baseline, forKey: .baseline)
+        try container.encode(edge, forKey: .edge)
         try container.encode(results, forKey: .results)
         try container.encode(openSignals, forKey: .openSignals)
     }

@@ -131,6 +131,8 @@ public struct Backtester: Sendable {
                 figures: BacktestReport.Figures(
                     resolved: baselineResults, open: runs.reduce(0) { $0 + $1.baselineOpen }, days: days),
                 seed: options.baselineSeed, entryProbability: eligible == 0 ? 0 : Double(signals) / Double(eligible)),
+            edge: EdgeEstimate(
+                signals: results.map(\.outcome.returnR), baseline: baselineResults.map(\.outcome.returnR), seed: options.baselineSeed),
             results: results, openSignals: open)
     }
 }
