@@ -80,7 +80,7 @@ let package = Package(
         ),
         .target(name: "Archive", dependencies: ["CZlib"], path: "shared/Archive"),
         // Every Redis key and the codec of every value that crosses a process boundary.
-        .target(name: "Contracts", dependencies: ["Core"], path: "shared/Contracts"),
+        .target(name: "Contracts", dependencies: ["Core", "Analysis"], path: "shared/Contracts"),
         .target(
             name: "CandleStore",
             dependencies: [
@@ -159,7 +159,13 @@ let package = Package(
         .executableTarget(name: "alphapulse-scheduler", dependencies: ["Scheduler"], path: "services/scheduler/main"),
         .target(
             name: "Inference",
-            dependencies: ["ServiceRuntime", "Analysis", "Archive", "Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ServiceRuntime", "Analysis", "Archive", "Core", "Contracts", "CandleStore", "Postgres", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "services/inference/Inference",
             // The analysis runs candle by candle over months in `backtest`; unoptimized that is minutes.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -270,7 +276,11 @@ let package = Package(
             dependencies: ["CandleStore", "Core", "Postgres", "Schema", "CZlib", "TestSupport"],
             path: "Tests/CandleStoreTests"
         ),
-        .testTarget(name: "InferenceTests", dependencies: ["TestSupport"], path: "Tests/InferenceTests"),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "Analysis", "Contracts", "CandleStore", "Redis", "Postgres", "Schema", "Core", "TestSupport"],
+            path: "Tests/InferenceTests"
+        ),
         .testTarget(
             name: "SymbolsTests",
             dependencies: ["Symbols", "Contracts", "Replay", "REST", "Redis", "Postgres", "Schema", "ServiceRuntime", "Core", "TestSupport"],

@@ -1,0 +1,180 @@
+import Analysis
+import CandleStore
+import Contracts
+import Core
+import Foundation
+import Inference
+import Logging
+import Postgres
+import Redis
+import Schema
+import Testing
+import TestSupport
+
+/// `alphapulse-inference serve` against real PostgreSQL and Redis, on the fixture month of
+/// LINKUSDT: the live path decides what the backtest decides at the same moments.
+@Suite(.serialized) struct InferenceServiceTests {
+    struct Bench {
+        let redis: RedisClient
+        let keys: RedisKeys
+        let pool: PostgresPool
+        let service: InferenceService
+
+        func enqueue(_ job: AnalysisJob, onDemand: Bool = false) async throws {
+            _ = try await redis.xadd(onDemand ? keys.jobsNow : keys.jobs, fields: job.fields)
+        }
+
+        func analyses() async throws -> Int {
+            try await pool.query("SELECT count(*) FROM analyses").first.map { try $0.decode(0, as: Int.self) } ?? 0
+        }
+
+        /// `count` analyses stored and no job pending.
+        func settled(analyses count: Int) async -> Bool {
+            let stored = try? await analyses()
+            let pending = try? await pendingJobs()
+            return stored == count && pending == 0
+        }
+
+        func pendingJobs() async throws -> Int {
+            var total = 0
+            for stream in [keys.jobs, keys.jobsNow] { total += try await redis.xpending(stream, group: RedisKeys.Group.inference).count }
+            return total
+        }
+    }
+
+    static let live = LiveAnalysis(analyzer: Analyzer(heads: Heads.all(), rules: ConsensusRules()), signalRules: SignalRules(), stopATR: StopATR())
+
+    static func with(_ name: String, _ body: (Bench) async throws -> Void) async throws {
+        let base = try PostgresConfiguration(url: try TestEnvironment.databaseURL())
+        let schema = TestEnvironment.uniqueName("inference_" + name)
+        let admin = try await PostgresConnection.connect(base)
+        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
+        var configuration = base
+        configuration.searchPath = [schema]
+        let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 0, maximumConnections: 4))
+        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
+        let keys = RedisKeys(prefix: TestEnvironment.uniqueName(name) + ":")
+        do {
+            try await Schema.migrator().migrate(pool)
+            _ = try await ArchiveImporter(store: CandleStore(postgres: pool)).importFile(Fixtures.futuresArchive("LINKUSDT"), market: .futures)
+            let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: ["inference.job_grace_seconds": "1"]))
+            var settings = InferenceService.Settings(config: config, consumer: "test-1")
+            settings.readBlock = .milliseconds(100)
+            var logger = Logger(label: "test.inference")
+            logger.logLevel = .error
+            let service = InferenceService(settings: settings, store: AnalysisStore(postgres: pool), live: live, redis: redis, keys: keys, logger: logger)
+            let task = Task { try await service.run() }
+            do {
+                try await body(Bench(redis: redis, keys: keys, pool: pool, service: service))
+            } catch {
+                Issue.record(error)
+            }
+            task.cancel()
+            _ = try? await task.value
+        } catch {
+            Issue.record(error)
+        }
+        if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
+            _ = try? await redis.delete(keys: names)
+        }
+        await redis.close()
+        await pool.close()
+        _ = try? await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        await admin.close()
+    }
+
+    static func job(_ id: String, _ moment: Int64, symbol: String = "LINKUSDT", reason: String = "schedule", reply: String? = nil) -> AnalysisJob {
+        AnalysisJob(id: id, market: .futures, symbol: symbol, moment: moment, reason: reason, replyKey: reply, enqueuedAt: moment + 60_000)
+    }
+
+    /// Live equals backtest: at the moment the backtest opens its first signal, the service
+    /// opens the same signal (direction, entry, stop, targets), publishes it once committed, and
+    /// later resolves it as the backtest does, and publishes that too.
+    @Test func theLivePathOpensAndResolvesTheBacktestsSignal() async throws {
+        let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
+        let from = candles[0].openTime + 12 * 86_400_000
+        let backtest = Backtester(
+            heads: Heads.all(), options: BacktestOptions(from: from, to: from + 4 * 86_400_000, stepMinutes: 5, scoreHeads: false),
+            atr: { StopATR()($0) }
+        ).run(candles)
+        let first = try #require(backtest.results.first, "the backtest resolves a signal in those four days (the first, on Feb 13)")
+        let signal = first.signal
+        let opened = signal.createdAt - 59_999
+
+        try await Self.with(#function) { bench in
+            let marker = bench.keys.jobQueued(.futures, "LINKUSDT")
+            _ = try await bench.redis.set(marker, to: "open-1")
+            // One step earlier (no signal in the backtest there), then the signal's moment.
+            try await bench.enqueue(Self.job("before-1", opened - 5 * 60_000))
+            try await bench.enqueue(Self.job("open-1", opened))
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 2) })
+            let rows = try await bench.pool.query("""
+                SELECT id, direction, entry::float8, stop::float8, targets::float8[], status, published_at IS NOT NULL, job_id
+                FROM signals ORDER BY id
+                """)
+            try #require(rows.count == 1, "exactly one signal, at the backtest's moment")
+            let row = rows[0]
+            #expect(try row.decode(1, as: String.self) == signal.direction.rawValue)
+            #expect(try row.decode(2, as: Double.self) == signal.entry && abs(try row.decode(3, as: Double.self) - signal.stop) < 1e-9)
+            let targets = try row.decode(4, as: [Double].self)
+            #expect(targets.count == 2 && abs(targets[0] - signal.target1) < 1e-9 && abs(targets[1] - signal.target2) < 1e-9)
+            #expect(try row.decode(5, as: String.self) == "open" && row.decode(7, as: String.self) == "open-1")
+            #expect(try row.decode(6, as: Bool.self), "published after its commit")
+            #expect(try await bench.redis.get(marker) == nil, "the job's waiting marker is gone")
+            let signalID = try row.decode(0, as: Int64.self)
+
+            // The moment the backtest resolves it: resolved from the 1m candles since, published.
+            let resolvedMoment = CandleInterval.oneMinute.bucketStart(first.outcome.resolvedAt)
+            try await bench.enqueue(Self.job("resolve-1", resolvedMoment))
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 3) })
+            let resolved = try await bench.pool.query("""
+                SELECT status, exit_price::float8, outcome_r, outcome_published_at IS NOT NULL FROM signals WHERE id = \(signalID)
+                """)
+            #expect(try resolved[0].decode(0, as: String.self) == first.outcome.status.rawValue)
+            #expect(abs(try resolved[0].decode(1, as: Double.self) - first.outcome.exitPrice) < 1e-9)
+            #expect(abs(try resolved[0].decode(2, as: Double.self) - first.outcome.returnR) < 1e-9)
+            #expect(try resolved[0].decode(3, as: Bool.self))
+
+            let events = try await bench.redis.xrange(bench.keys.signals).map { try SignalEvent(fields: StreamFields($0.fields)) }
+            #expect(events.map(\.kind) == [.opened, .resolved] && events.allSatisfy { $0.id == signalID })
+            #expect(events[0].direction == signal.direction.rawValue && events[0].entry == signal.entry)
+            #expect(events[1].status == first.outcome.status.rawValue)
+
+            // A trigger for a moment already analysed coalesces: no second analysis or signal.
+            try await bench.enqueue(Self.job("again-1", opened, reason: "close_5m"))
+            #expect(await waitUntil(timeout: .seconds(30)) {
+                let pending = try? await bench.pendingJobs()
+                return pending == 0 && bench.service.counters.coalesced >= 1
+            })
+            #expect(try await bench.analyses() == 3)
+            #expect(try await bench.redis.xlen(bench.keys.signals) == 2, "nothing published twice")
+        }
+    }
+
+    /// Bad jobs are dead-lettered with a reason and never block the group; an on-demand job is
+    /// served first and answered on its reply key.
+    @Test func badJobsAreDeadLetteredAndOnDemandJobsAreAnswered() async throws {
+        let last: Int64 = 1_769_904_000_000 + 28 * 86_400_000 - 60_000  // 2026-02-28 23:59
+        try await Self.with(#function) { bench in
+            _ = try await bench.redis.xadd(bench.keys.jobs, fields: [("_v", "2"), ("id", "x"), ("m", "futures")])
+            try await bench.enqueue(Self.job("unknown-1", last, symbol: "NOSUCHUSDT"))
+            try await bench.enqueue(Self.job("future-1", last + 3_600_000))
+            let reply = bench.keys.reply("now-1")
+            try await bench.enqueue(Self.job("now-1", last, reason: "on_demand", reply: reply), onDemand: true)
+
+            #expect(await waitUntil(timeout: .seconds(60)) { (try? await bench.redis.xlen(bench.keys.jobsDead)) == 3 })
+            let letters = try await bench.redis.xrange(bench.keys.jobsDead).map { Dictionary(uniqueKeysWithValues: $0.fields.map { ($0.name, $0.value) }) }
+            #expect(Set(letters.compactMap { $0["reason"] }) == ["missing_field", "unknown_symbol", "beyond_stored_candles"])
+            #expect(try await bench.pendingJobs() == 0, "every job acknowledged")
+
+            if case .expires = try await bench.redis.pttl(reply) {} else { Issue.record("the reply list expires") }
+            let answer = try #require(try await bench.redis.send("LPOP", reply).bytes)
+            let decoded = try AnalysisReply.decode(answer)
+            #expect(decoded.jobID == "now-1" && decoded.moment == last && decoded.symbol == "LINKUSDT" && decoded.consensus.votes.count == 9)
+            let stored = try #require(try await AnalysisStore(postgres: bench.pool).analysis(market: .futures, symbol: "LINKUSDT", moment: last))
+            #expect(stored.id == decoded.analysisID)
+            // The sentiment head has no derivatives data stored: it says so.
+            #expect(stored.missingHeads.contains("sentiment"))
+        }
+    }
+}
