@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "alphapulse-replay-bench", targets: ["alphapulse-replay-bench"]),
         .executable(name: "alphapulse-analysis-bench", targets: ["alphapulse-analysis-bench"]),
         .executable(name: "alphapulse-ingest-bench", targets: ["alphapulse-ingest-bench"]),
+        .executable(name: "alphapulse-signals-bench", targets: ["alphapulse-signals-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -219,6 +220,14 @@ let package = Package(
             ],
             path: "benchmarks/ingest-bench"
         ),
+        .executableTarget(
+            name: "alphapulse-signals-bench",
+            dependencies: [
+                "BenchSupport", "Archive", "CandleStore", "Contracts", "Core", "Postgres", "Redis", "Schema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "benchmarks/signals-bench"
+        ),
 
         .executableTarget(
             name: "alphapulse-replay-bench",
@@ -278,7 +287,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "Analysis", "Contracts", "CandleStore", "Redis", "Postgres", "Schema", "Core", "TestSupport"],
+            dependencies: ["Inference", "Analysis", "Contracts", "CandleStore", "Redis", "Postgres", "REST", "Schema", "Core", "TestSupport"],
             path: "Tests/InferenceTests"
         ),
         .testTarget(

@@ -127,7 +127,7 @@ import Testing
             #expect(throws: ContractError.self, "\(bad)") { try MarketSymbol(positionText: bad) }
         }
         let keys = RedisKeys(prefix: "ap:")
-        #expect(keys.jobQueued(.spot, "ETHUSDT") == "ap:jobs:queued:spot:ETHUSDT")
+        #expect(keys.jobQueued(.spot, "ETHUSDT", kind: "close") == "ap:jobs:queued:close:spot:ETHUSDT")
         #expect(keys.schedulerLease == "ap:lease:scheduler" && keys.schedulerPosition == "ap:scheduler:position")
     }
 }

@@ -102,7 +102,7 @@ import TestSupport
         let opened = signal.createdAt - 59_999
 
         try await Self.with(#function) { bench in
-            let marker = bench.keys.jobQueued(.futures, "LINKUSDT")
+            let marker = bench.keys.jobQueued(.futures, "LINKUSDT", kind: "schedule")
             _ = try await bench.redis.set(marker, to: "open-1")
             // One step earlier (no signal in the backtest there), then the signal's moment.
             try await bench.enqueue(Self.job("before-1", opened - 5 * 60_000))

@@ -50,7 +50,7 @@ import TestSupport
                 id = entry.id
                 let job = try AnalysisJob(fields: StreamFields(entry.fields))
                 jobs.append(job)
-                _ = try await redis.delete(keys.jobQueued(job.market, job.symbol))
+                _ = try await redis.delete(keys.jobQueued(job.market, job.symbol, kind: job.kind))
             }
             return jobs
         }
@@ -108,15 +108,15 @@ import TestSupport
             #expect(try await queue.position() == b)
             #expect(try await queue.enqueue([job(a, "j3")], position: a, token: lease.token) == .done([false]), "a's job still waits")
             #expect(try await queue.position() == a, "the position moves even when every job coalesced")
-            #expect(try await bench.redis.get(bench.keys.jobQueued(.futures, "AUSDT")) == "j1")
+            #expect(try await bench.redis.get(bench.keys.jobQueued(.futures, "AUSDT", kind: "schedule")) == "j1")
 
             // Another instance takes the lease (the old one expired): the old leader's enqueue is refused whole.
             _ = try await bench.redis.set(bench.keys.schedulerLease, to: "new-leader")
-            _ = try await bench.redis.delete(bench.keys.jobQueued(.futures, "AUSDT"))
+            _ = try await bench.redis.delete(bench.keys.jobQueued(.futures, "AUSDT", kind: "schedule"))
             #expect(try await queue.enqueue([job(a, "j4")], position: b, token: lease.token) == .fenced)
             #expect(try await queue.position() == a)
             #expect(try await bench.redis.xlen(bench.keys.jobs) == 2)
-            #expect(try await bench.redis.get(bench.keys.jobQueued(.futures, "AUSDT")) == nil)
+            #expect(try await bench.redis.get(bench.keys.jobQueued(.futures, "AUSDT", kind: "schedule")) == nil)
             #expect(try await queue.enqueue([job(a, "j5")], position: nil, token: "new-leader") == .done([true]))
             #expect(try await bench.redis.xlen(bench.keys.jobs) == 3)
         }

@@ -32,6 +32,10 @@ public struct AnalysisJob: Sendable, Hashable {
         self.enqueuedAt = enqueuedAt
     }
 
+    /// The backpressure class of a routine job: `close` for candle-close triggers, `schedule`
+    /// for everything else (the round robin).
+    public var kind: String { reason.hasPrefix("close") ? "close" : "schedule" }
+
     public var fields: [(String, String)] {
         var fields: [(String, String)] = [
             (SchemaVersion.field, String(SchemaVersion.current)), ("id", id), ("m", market.rawValue), ("s", symbol), ("at", String(moment)),

@@ -18,7 +18,7 @@ import Core
 /// | `jobs:dead` | stream | inference → operators, gateway | `DeadLetter` |
 /// | `reply:{job_id}` | list, short TTL | inference → gateway | the on-demand job's result |
 /// | `signals` | stream + pub/sub | inference → gateway, notifiers | new signals and outcomes |
-/// | `jobs:queued:{market}:{symbol}` | string, PX | scheduler → inference (deletes it) | id of the routine job waiting |
+/// | `jobs:queued:{kind}:{market}:{symbol}` | string, PX | scheduler → inference (deletes it) | id of the routine job of that kind waiting |
 /// | `scheduler:status` | hash | scheduler → gateway | `SchedulerStatus` |
 /// | `scheduler:position` | string | scheduler (fenced) | last symbol enqueued, `MarketSymbol.positionText` |
 /// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
@@ -53,9 +53,14 @@ public struct RedisKeys: Sendable, Hashable {
     public var jobsDead: String { prefix + "jobs:dead" }
     public func reply(_ jobID: String) -> String { "\(prefix)reply:\(jobID)" }
     public var signals: String { prefix + "signals" }
-    /// The backpressure marker of a symbol: set when a routine job is enqueued, deleted by the
-    /// inference instance that commits it, and expiring by itself so a lost job cannot wedge the symbol.
-    public func jobQueued(_ market: Market, _ symbol: String) -> String { "\(prefix)jobs:queued:\(market.rawValue):\(symbol)" }
+    /// The backpressure marker of a symbol's routine jobs of one kind (`AnalysisJob.kind`:
+    /// `schedule` or `close`): set when such a job is enqueued, deleted by the inference
+    /// instance that commits it, and expiring by itself so a lost job cannot wedge the symbol.
+    /// One kind never blocks the other, so a round-robin job still waiting cannot swallow the
+    /// analysis after a candle close.
+    public func jobQueued(_ market: Market, _ symbol: String, kind: String) -> String {
+        "\(prefix)jobs:queued:\(kind):\(market.rawValue):\(symbol)"
+    }
     public var schedulerStatus: String { prefix + "scheduler:status" }
     public var schedulerPosition: String { prefix + "scheduler:position" }
     /// The scheduler's leader lease.

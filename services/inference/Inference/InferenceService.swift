@@ -297,7 +297,7 @@ public final class InferenceService: Service, Sendable {
             if job.replyKey == nil {
                 // Only this job's marker: a newer job of the symbol may have set its own.
                 _ = try await redis.send(arguments: [
-                    "EVAL", RedisArgument(Self.deleteIfScript), "1", RedisArgument(keys.jobQueued(job.market, job.symbol)), RedisArgument(job.id),
+                    "EVAL", RedisArgument(Self.deleteIfScript), "1", RedisArgument(keys.jobQueued(job.market, job.symbol, kind: job.kind)), RedisArgument(job.id),
                 ])
             }
             _ = try await redis.xack(entry.stream, group: RedisKeys.Group.inference, ids: [entry.id])

@@ -62,6 +62,8 @@ public final class CandleStreamTrimmer: Sendable {
 
     public func pass() async throws -> Pass {
         let stream = keys.candles
+        // Nothing to trim before the first closed kline creates the stream.
+        guard try await redis.exists(stream) == 1 else { return Pass(length: 0, persisterLag: nil, trimmedAcknowledged: 0, trimmedUnacknowledged: 0) }
         let groups = try await redis.xinfoGroups(stream)
         var safe: StreamID?
         var lag: Int?

@@ -36,7 +36,7 @@ public struct JobQueue: Sendable {
     public func enqueue(_ jobs: [AnalysisJob], position: MarketSymbol?, token: String) async throws -> Outcome {
         var arguments: [RedisArgument] = ["EVAL", RedisArgument(Self.script), RedisArgument(3 + jobs.count)]
         arguments += [RedisArgument(keys.schedulerLease), RedisArgument(keys.schedulerPosition), RedisArgument(keys.jobs)]
-        for job in jobs { arguments.append(RedisArgument(keys.jobQueued(job.market, job.symbol))) }
+        for job in jobs { arguments.append(RedisArgument(keys.jobQueued(job.market, job.symbol, kind: job.kind))) }
         arguments += [RedisArgument(token), RedisArgument(position?.positionText ?? ""), RedisArgument(maxLength), RedisArgument(markerTTL)]
         for job in jobs {
             let fields = job.fields
