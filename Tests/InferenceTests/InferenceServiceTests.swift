@@ -62,7 +62,9 @@ import TestSupport
             settings.readBlock = .milliseconds(100)
             var logger = Logger(label: "test.inference")
             logger.logLevel = .error
-            let service = InferenceService(settings: settings, store: AnalysisStore(postgres: pool), live: live, redis: redis, keys: keys, logger: logger)
+            let service = InferenceService(
+                settings: settings, store: AnalysisStore(postgres: pool), live: live, redis: redis, keys: keys, logger: logger,
+                cache: CandleCache(maxBytes: 64 << 20))
             let task = Task { try await service.run() }
             do {
                 try await body(Bench(redis: redis, keys: keys, pool: pool, service: service))
@@ -175,6 +177,39 @@ import TestSupport
             #expect(stored.id == decoded.analysisID)
             // The sentiment head has no derivatives data stored: it says so.
             #expect(stored.missingHeads.contains("sentiment"))
+        }
+    }
+
+    /// The warm cache gives exactly what a whole read gives: topped up with the new candles on a
+    /// hit, read again when a candle inside the cached range changed.
+    @Test func cachedWindowsEqualWholeReadsAndNoticeChangedCandles() async throws {
+        try await Self.with(#function) { bench in
+            let store = AnalysisStore(postgres: bench.pool)
+            let cache = CandleCache(maxBytes: 64 << 20)
+            let start: Int64 = 1_769_904_000_000 + 20 * 86_400_000
+            func wants(_ moment: Int64) -> [AnalysisStore.Want] {
+                [AnalysisStore.Want(interval: .oneMinute, before: moment + 60_000, count: 500)]
+                    + [CandleInterval.fiveMinutes, .oneHour, .fourHours].map {
+                        AnalysisStore.Want(interval: $0, before: $0.bucketStart(moment + 60_000), count: 300)
+                    }
+            }
+            func same(_ moment: Int64) async throws -> Bool {
+                let cached = try await store.windows(market: .futures, symbol: "LINKUSDT", wants: wants(moment), cache: cache)
+                let whole = try await store.windows(market: .futures, symbol: "LINKUSDT", wants: wants(moment), cache: nil)
+                return cached == whole && cached[.oneMinute]?.count == 500 && cached[.oneMinute]?.last?.openTime == moment
+            }
+            #expect(try await same(start))
+            #expect(cache.counts == .init(hits: 0, misses: 1, reloads: 0, evictions: 0))
+            #expect(try await same(start + 7 * 60_000) && cache.counts.hits == 1, "topped up")
+            #expect(try await same(start + 3 * 3_600_000) && cache.counts.hits == 2, "a later hour: new 1h candles appended")
+            // A candle inside the cached range changes (a correction): that interval is read again.
+            _ = try await bench.pool.execute("""
+                UPDATE candles SET close = close + 0.001, high = greatest(high, close + 0.001), updated_at = now()
+                WHERE market = 'futures' AND symbol = 'LINKUSDT' AND interval = '1m'
+                  AND open_time = timestamptz 'epoch' + \(start + 3 * 3_600_000 - 100 * 60_000) * interval '1 millisecond'
+                """)
+            #expect(try await same(start + 3 * 3_600_000 + 60_000) && cache.counts.reloads == 1)
+            #expect(cache.symbols == 1 && cache.bytes > 0)
         }
     }
 }

@@ -98,6 +98,8 @@ public enum ConfigKeys {
                   "A job pending this long with a silent consumer is claimed by a live inference instance."),
         ConfigKey("inference.job_grace_seconds", .number(1...86_400), default: "120",
                   "A job whose moment is still beyond the stored candles after this long is dead-lettered."),
+        ConfigKey("inference.cache_max_bytes", .integer(0...68_719_476_736), default: "268435456",
+                  "Bytes of warm candle windows an inference instance keeps (least recently used symbol evicted first; 0 turns it off)."),
         ConfigKey("inference.reply_ttl_seconds", .number(1...3600), default: "60", "Life of an on-demand job's reply list."),
         ConfigKey("signals.stream_maxlen", .integer(1000...100_000_000), default: "100000",
                   "Cap of the ap:signals stream (MAXLEN ~); signals stay in PostgreSQL."),

@@ -57,6 +57,8 @@ public final class InferenceService: Service, Sendable {
 
     let settings: Settings
     let store: AnalysisStore
+    /// Warm candle windows per symbol (nil: every job reads its windows whole).
+    public let cache: CandleCache?
     let live: LiveAnalysis
     let redis: RedisClient
     let keys: RedisKeys
@@ -66,8 +68,12 @@ public final class InferenceService: Service, Sendable {
     let deferred = Mutex<[String: ContinuousClock.Instant]>([:])
     public let progress = WorkProgress(name: "jobs")
 
-    public init(settings: Settings, store: AnalysisStore, live: LiveAnalysis, redis: RedisClient, keys: RedisKeys, logger: Logger) {
+    public init(
+        settings: Settings, store: AnalysisStore, live: LiveAnalysis, redis: RedisClient, keys: RedisKeys, logger: Logger,
+        cache: CandleCache? = nil
+    ) {
         self.settings = settings
+        self.cache = cache
         self.store = store
         self.live = live
         self.redis = redis
@@ -79,7 +85,12 @@ public final class InferenceService: Service, Sendable {
 
     public func stats() -> [(String, String)] {
         let counts = counters
-        return [
+        let cacheFields: [(String, String)] = cache.map { cache in
+            let c = cache.counts
+            return [("cache_symbols", String(cache.symbols)), ("cache_bytes", String(cache.bytes)), ("cache_hits", String(c.hits)),
+                    ("cache_misses", String(c.misses + c.reloads))]
+        } ?? []
+        return cacheFields + [
             ("analysed", String(counts.analysed)), ("coalesced", String(counts.coalesced)), ("dead_letters", String(counts.dead)),
             ("signals", String(counts.signals)), ("resolved", String(counts.resolved)), ("published", String(counts.published)),
         ]
@@ -181,8 +192,13 @@ public final class InferenceService: Service, Sendable {
                 return nil
             }
             if job.moment > newest {
-                let first = deferred.withLock { $0[entry.id, default: started] }
-                deferred.withLock { $0[entry.id] = first }
+                let first = deferred.withLock { waiting -> ContinuousClock.Instant in
+                    // Entries another consumer took over are forgotten after a while (the map stays small).
+                    if waiting.count > 10_000 { waiting = waiting.filter { started - $0.value < settings.grace * 10 } }
+                    let first = waiting[entry.id, default: started]
+                    waiting[entry.id] = first
+                    return first
+                }
                 if started - first >= settings.grace {
                     await deadLetter(entry, reason: "beyond_stored_candles",
                                      detail: "moment \(job.moment) is still after the newest stored minute \(newest)")
@@ -217,16 +233,23 @@ public final class InferenceService: Service, Sendable {
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         let queueWait = Double(max(0, wallNow - job.enqueuedAt))
         let end = job.moment + 60_000
-        let oneMinute = try await store.recent(market: job.market, symbol: job.symbol, interval: .oneMinute, before: end, count: live.oneMinuteWindow)
+        // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
+        let expiryMinutes = Int(live.signalRules.expiryMilliseconds / 60_000) + 2
+        var wants = [AnalysisStore.Want(interval: .oneMinute, before: end, count: max(live.oneMinuteWindow, expiryMinutes))]
+        // Higher timeframes: complete candles only, those closed by the moment's close.
+        for interval in live.higherIntervals {
+            wants.append(AnalysisStore.Want(interval: interval, before: interval.bucketStart(end), count: live.higherWindow))
+        }
+        let windows = try await store.windows(market: job.market, symbol: job.symbol, wants: wants, cache: cache)
+        let minutes = windows[.oneMinute] ?? []
+        let oneMinute = Array(minutes.suffix(live.oneMinuteWindow))
         guard let candle = oneMinute.last, candle.openTime == job.moment else {
             throw MissingMoment(moment: job.moment)
         }
         var higher: [CandleInterval: [Candle]] = [:]
         var inputs: [String: Int64] = ["1m": candle.openTime, "1m_count": Int64(oneMinute.count)]
         for interval in live.higherIntervals {
-            // Complete candles only: those closed by the moment's close.
-            let list = try await store.recent(
-                market: job.market, symbol: job.symbol, interval: interval, before: interval.bucketStart(end), count: live.higherWindow)
+            let list = windows[interval] ?? []
             higher[interval] = list
             if let last = list.last { inputs[interval.rawValue] = last.openTime }
             inputs[interval.rawValue + "_count"] = Int64(list.count)
@@ -236,10 +259,7 @@ public final class InferenceService: Service, Sendable {
         let atr = live.stopATR(input)
         let computed = ContinuousClock.now
         let computeMilliseconds = Double((computed - started).components.attoseconds) / 1e15 + Double((computed - started).components.seconds) * 1000
-        // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
-        let expiryMinutes = Int(live.signalRules.expiryMilliseconds / 60_000) + 2
-        let resolution = try await store.recent(
-            market: job.market, symbol: job.symbol, interval: .oneMinute, before: end, count: expiryMinutes)
+        let resolution = Array(minutes.suffix(expiryMinutes))
         let pending = PendingAnalysis(
             market: job.market, symbol: job.symbol, moment: job.moment, jobID: job.id, reason: job.reason, inputs: inputs,
             missingHeads: LiveAnalysis.missingHeads(consensus), queueWaitMilliseconds: queueWait, computeMilliseconds: computeMilliseconds)

@@ -26,7 +26,8 @@ public struct ServeCommand: AsyncParsableCommand {
             stopATR: StopATR(config.signals))
         let service = InferenceService(
             settings: .init(config: config, consumer: context.instance), store: AnalysisStore(postgres: context.postgres), live: live,
-            redis: context.redis, keys: RedisKeys(prefix: config.redis.prefix), logger: context.logger)
+            redis: context.redis, keys: RedisKeys(prefix: config.redis.prefix), logger: context.logger,
+            cache: config.resolved.int("inference.cache_max_bytes") > 0 ? CandleCache(maxBytes: config.resolved.int("inference.cache_max_bytes")) : nil)
         context.readiness.watch(service.progress, limit: .seconds(config.ingest.stallSeconds))
         try await app.run([service], stats: { service.stats() })
     }
