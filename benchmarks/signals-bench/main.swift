@@ -40,7 +40,7 @@ struct SignalsBench: AsyncParsableCommand {
     @Option(help: "Days of 1m history stored per symbol (the newest of the fixture month).")
     var days: Double = 3
 
-    @Option(help: "Jobs per symbol, 5 minutes apart, newest first.")
+    @Option(help: "Jobs per symbol, 5 minutes apart, oldest first.")
     var jobsPerSymbol = 10
 
     @Option(help: "CPU the inference instance is pinned to (taskset); -1 leaves it unpinned.")
@@ -135,8 +135,9 @@ struct SignalsBench: AsyncParsableCommand {
                     start = end
                 }
                 guard let newest = rows.last?.openTime else { continue }
+                // Oldest first, as a live symbol's moments come.
                 for step in 0..<jobsPerSymbol {
-                    let moment = newest - Int64(step) * 300_000
+                    let moment = newest - Int64(jobsPerSymbol - 1 - step) * 300_000
                     jobs.append(AnalysisJob(
                         id: "b\(index)x\(step)", market: .futures, symbol: name, moment: moment, reason: "schedule", enqueuedAt: moment))
                 }

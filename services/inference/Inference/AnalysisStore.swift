@@ -62,14 +62,32 @@ public struct AnalysisStore: Sendable {
         _ analysis: PendingAnalysis, decide: @Sendable (SignalState) -> SignalDecision
     ) async throws -> CommitResult? {
         try await postgres.transaction { connection in
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(analysis.market.rawValue + ":" + analysis.symbol)))")
-            _ = try await connection.query("SELECT ap_analyses_partition(timestamptz 'epoch' + \(analysis.moment) * interval '1 millisecond')")
-            let exists = try await connection.query("""
-                SELECT 1 FROM analyses WHERE market = \(analysis.market.rawValue) AND symbol = \(analysis.symbol) AND interval = '1m'
-                  AND candle_time = timestamptz 'epoch' + \(analysis.moment) * interval '1 millisecond'
+            // The symbol's lock and the day's partition first; then, in a statement of its own (so its
+            // snapshot is taken after the lock is held), whether the moment is analysed and the signal state.
+            _ = try await connection.query("""
+                SELECT pg_advisory_xact_lock(hashtext(\(analysis.market.rawValue + ":" + analysis.symbol))),
+                       ap_analyses_partition(timestamptz 'epoch' + \(analysis.moment) * interval '1 millisecond')
                 """)
-            guard exists.isEmpty else { return nil }
-            let state = try await Self.signalState(connection, market: analysis.market, symbol: analysis.symbol)
+            let first = try await connection.query("""
+                SELECT NULL, NULL,
+                       EXISTS (SELECT 1 FROM analyses WHERE market = \(analysis.market.rawValue) AND symbol = \(analysis.symbol)
+                               AND interval = '1m' AND candle_time = timestamptz 'epoch' + \(analysis.moment) * interval '1 millisecond'),
+                       o.id, o.detail,
+                       (SELECT (extract(epoch FROM max(candle_time)) * 1000)::bigint FROM signals
+                        WHERE market = \(analysis.market.rawValue) AND symbol = \(analysis.symbol))
+                FROM (SELECT 1) AS one
+                LEFT JOIN LATERAL (
+                    SELECT id, detail FROM signals WHERE market = \(analysis.market.rawValue) AND symbol = \(analysis.symbol)
+                      AND status = 'open' AND detail IS NOT NULL
+                ) AS o ON true
+                """)
+            guard let row = first.first, try !row.decode(2, as: Bool.self) else { return nil }
+            var state = SignalState()
+            if let id = try row.decode(3, as: Int64?.self) {
+                state.open = OpenSignal(id: id, signal: try row.decodeJSON("detail", as: Signal.self))
+            }
+            // A signal's creation time is the close of its moment's candle.
+            state.lastSignalAt = try row.decode(5, as: Int64?.self).map { $0 + 59_999 }
             let decision = decide(state)
             var resolvedID: Int64?
             if let resolved = decision.resolved, let open = state.open {
@@ -111,22 +129,6 @@ public struct AnalysisStore: Sendable {
                 """)
             return CommitResult(analysisID: try inserted[0].decode(0, as: Int64.self), signalID: signalID, resolvedSignalID: resolvedID)
         }
-    }
-
-    static func signalState(_ connection: PostgresConnection, market: Market, symbol: String) async throws -> SignalState {
-        let open = try await connection.query("""
-            SELECT id, detail FROM signals WHERE market = \(market.rawValue) AND symbol = \(symbol) AND status = 'open' AND detail IS NOT NULL
-            """)
-        let last = try await connection.query("""
-            SELECT (extract(epoch FROM max(candle_time)) * 1000)::bigint FROM signals WHERE market = \(market.rawValue) AND symbol = \(symbol)
-            """)
-        var state = SignalState()
-        if let row = open.first {
-            state.open = OpenSignal(id: try row.decode(0), signal: try row.decodeJSON("detail", as: Signal.self))
-        }
-        // A signal's creation time is the close of its moment's candle.
-        state.lastSignalAt = try last.first?.decode(0, as: Int64?.self).map { $0 + 59_999 }
-        return state
     }
 
     /// Committed signal events not yet published, oldest first.

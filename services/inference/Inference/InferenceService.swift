@@ -120,6 +120,7 @@ public final class InferenceService: Service, Sendable {
         var lastPending = ContinuousClock.now - .seconds(3600)
         var lastRetention = ContinuousClock.now - .seconds(3600)
         var newestMoment: Int64 = 0
+        var lastSweep = ContinuousClock.now
         while true {
             try Task.checkCancellation()
             var entries: [RedisStreamEntry] = []
@@ -162,6 +163,11 @@ public final class InferenceService: Service, Sendable {
                 try Task.checkCancellation()
                 if let moment = await process(entry) { newestMoment = max(newestMoment, moment) }
             }
+            // Whatever an earlier publication left behind (Redis down at the time) goes out within 10 s.
+            if ContinuousClock.now - lastSweep >= .seconds(10) {
+                lastSweep = ContinuousClock.now
+                await publishCommitted()
+            }
             if newestMoment > 0, ContinuousClock.now - lastRetention >= .seconds(3600) {
                 lastRetention = ContinuousClock.now
                 do {
@@ -187,11 +193,20 @@ public final class InferenceService: Service, Sendable {
         }
         let started = ContinuousClock.now
         do {
-            guard let newest = try await store.newestMinute(market: job.market, symbol: job.symbol) else {
-                await deadLetter(entry, reason: "unknown_symbol", detail: "no stored 1m candle of \(job.market.rawValue) \(job.symbol)")
-                return nil
-            }
-            if job.moment > newest {
+            switch try await analyse(job, started: started) {
+            case .committed(let published):
+                if published { await publishCommitted() }
+            case .alreadyAnalysed:
+                // Triggers for one moment coalesce into one analysis; a redelivered job's work is
+                // done, except perhaps its publication.
+                counts.withLock { $0.coalesced += 1 }
+                Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "coalesced")]).increment()
+                await publishCommitted()
+            case .notStored(let newest):
+                guard let newest else {
+                    await deadLetter(entry, reason: "unknown_symbol", detail: "no stored 1m candle of \(job.market.rawValue) \(job.symbol)")
+                    return nil
+                }
                 let first = deferred.withLock { waiting -> ContinuousClock.Instant in
                     // Entries another consumer took over are forgotten after a while (the map stays small).
                     if waiting.count > 10_000 { waiting = waiting.filter { started - $0.value < settings.grace * 10 } }
@@ -201,21 +216,11 @@ public final class InferenceService: Service, Sendable {
                 }
                 if started - first >= settings.grace {
                     await deadLetter(entry, reason: "beyond_stored_candles",
-                                     detail: "moment \(job.moment) is still after the newest stored minute \(newest)")
+                                     detail: "moment \(job.moment) is not among the stored minutes (newest \(newest))")
                 }
                 return nil  // pending: retried from this consumer's pending list
             }
             deferred.withLock { _ = $0.removeValue(forKey: entry.id) }
-            if try await store.analysis(market: job.market, symbol: job.symbol, moment: job.moment) != nil {
-                // Triggers for one moment coalesce into one analysis; a redelivered job's work is done.
-                counts.withLock { $0.coalesced += 1 }
-                Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "coalesced")]).increment()
-                await publishCommitted()
-                await finish(entry, job)
-                return job.moment
-            }
-            try await analyse(job, started: started)
-            await publishCommitted()
             await finish(entry, job)
             return job.moment
         } catch {
@@ -229,7 +234,15 @@ public final class InferenceService: Service, Sendable {
         }
     }
 
-    private func analyse(_ job: AnalysisJob, started: ContinuousClock.Instant) async throws {
+    enum Analysed {
+        /// Stored; `published` when it opened or resolved a signal (events to publish).
+        case committed(published: Bool)
+        case alreadyAnalysed
+        /// The moment's candle is not stored; the newest stored minute (nil: none at all).
+        case notStored(newest: Int64?)
+    }
+
+    private func analyse(_ job: AnalysisJob, started: ContinuousClock.Instant) async throws -> Analysed {
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         let queueWait = Double(max(0, wallNow - job.enqueuedAt))
         let end = job.moment + 60_000
@@ -244,7 +257,7 @@ public final class InferenceService: Service, Sendable {
         let minutes = windows[.oneMinute] ?? []
         let oneMinute = Array(minutes.suffix(live.oneMinuteWindow))
         guard let candle = oneMinute.last, candle.openTime == job.moment else {
-            throw MissingMoment(moment: job.moment)
+            return .notStored(newest: try await store.newestMinute(market: job.market, symbol: job.symbol))
         }
         var higher: [CandleInterval: [Candle]] = [:]
         var inputs: [String: Int64] = ["1m": candle.openTime, "1m_count": Int64(oneMinute.count)]
@@ -272,11 +285,7 @@ public final class InferenceService: Service, Sendable {
         for vote in consensus.votes {
             Counter(label: "alphapulse.inference.votes", dimensions: [("head", vote.head.rawValue), ("direction", vote.direction.rawValue)]).increment()
         }
-        guard let result else {
-            counts.withLock { $0.coalesced += 1 }
-            Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "coalesced")]).increment()
-            return
-        }
+        guard let result else { return .alreadyAnalysed }
         counts.withLock {
             $0.analysed += 1
             if result.signalID != nil { $0.signals += 1 }
@@ -285,6 +294,7 @@ public final class InferenceService: Service, Sendable {
         Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "analysed")]).increment()
         if result.signalID != nil { Counter(label: "alphapulse.inference.signals").increment() }
         if result.resolvedSignalID != nil { Counter(label: "alphapulse.inference.outcomes").increment() }
+        return .committed(published: result.signalID != nil || result.resolvedSignalID != nil)
     }
 
     /// Publishes committed signal events not yet published (the outbox), oldest first.
@@ -349,8 +359,3 @@ public final class InferenceService: Service, Sendable {
         """
 }
 
-/// The moment's 1m candle is not among the stored ones (deleted between the checks): retried.
-struct MissingMoment: Error, CustomStringConvertible {
-    var moment: Int64
-    var description: String { "the 1m candle of moment \(moment) is not stored" }
-}
