@@ -26,7 +26,12 @@ import TestSupport
     @Test func symbolChangesAreAppliedLiveWithoutReconnecting() async throws {
         try await IngestHarness.with("ingest_live", speed: 60) { (harness: IngestHarness) async throws in
             let metrics = IngestMetrics()
-            let (manager, _) = manager(harness, metrics: metrics)
+            // Silence limits a loaded machine cannot hit by stalling the in-process replay: only a
+            // change of subscriptions could replace the connection here.
+            var settings = IngestHarness.fastSettings
+            settings.connectionSilence = .seconds(15)
+            settings.symbolSilence = .seconds(15)
+            let (manager, _) = manager(harness, settings: settings, metrics: metrics)
             let symbols = Self.perpetuals
             try #require(symbols.count >= 4)
             manager.apply([.futures: Set(symbols[0..<3])])
@@ -52,7 +57,9 @@ import TestSupport
         try await IngestHarness.with("ingest_live_old", speed: 60) { (harness: IngestHarness) async throws in
             let metrics = IngestMetrics()
             var settings = IngestHarness.fastSettings
-            settings.symbolSilence = .seconds(3)
+            // Limits a loaded machine's stalls of the in-process replay stay well inside.
+            settings.connectionSilence = .seconds(15)
+            settings.symbolSilence = .seconds(8)
             let (manager, _) = manager(harness, settings: settings, metrics: metrics)
             let symbols = Array(Self.perpetuals.prefix(2))
             try #require(symbols.count == 2)
@@ -60,16 +67,16 @@ import TestSupport
             #expect(await waitUntil { Set(harness.hub.status().connections.flatMap(\.streams)).count == 4 })
             let accepted = harness.hub.connectionsAccepted
             // Older than the symbol limit, while the two real symbols keep it alive.
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(9))
             #expect(harness.hub.connectionsAccepted == accepted)
             manager.apply([.futures: Set(symbols + ["ZZZUSDT"])])
             #expect(await waitUntil { harness.hub.status().connections.flatMap(\.streams).contains("zzzusdt@kline_1m") })
-            // Well inside the new symbol's own 3 s.
-            try await Task.sleep(for: .seconds(1.5))
+            // Well inside the new symbol's own 8 s.
+            try await Task.sleep(for: .seconds(3))
             #expect(harness.hub.connectionsAccepted == accepted, "the live change replaced the connection")
             #expect(metrics.totals.reconnects == 0)
             // The watchdog still works: a symbol that stays silent past its own limit is acted on.
-            #expect(await waitUntil(timeout: .seconds(20)) { harness.hub.connectionsAccepted > accepted })
+            #expect(await waitUntil(timeout: .seconds(40)) { harness.hub.connectionsAccepted > accepted })
             await manager.stop()
             #expect(await waitUntil(timeout: .seconds(90)) { harness.hub.connectionCount == 0 })
         }
@@ -82,6 +89,9 @@ import TestSupport
             let metrics = IngestMetrics()
             var settings = IngestHarness.fastSettings
             settings.rotateAfter = .seconds(2)
+            // Only the rotation may replace a connection here, not a stall of a loaded machine.
+            settings.connectionSilence = .seconds(15)
+            settings.symbolSilence = .seconds(15)
             let (manager, sink) = manager(harness, settings: settings, metrics: metrics)
             let symbol = try #require(Self.perpetuals.first)
             let flusher = Task {
