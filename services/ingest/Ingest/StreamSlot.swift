@@ -18,7 +18,8 @@ import WSClient
 ///   `symbolSilence`; the slot then reconnects after a doubling, jittered backoff, within the
 ///   process-wide connection-attempt limit.
 /// - Before Binance's 24 h cut (`rotateAfter`) a new session is opened and subscribed; the
-///   old one closes only once the new one delivers klines, so no minute goes unseen.
+///   old one closes only once the new one has delivered a closed kline, so the two overlap
+///   across a minute boundary and no minute goes unseen.
 /// - After every session that delivers klines, `onLive` names the kline symbols, so gaps
 ///   from the time without a socket are backfilled.
 public final class StreamSlot: Sendable {
@@ -115,6 +116,9 @@ public final class StreamSlot: Sendable {
 
     enum Event: Sendable {
         case live(Int)
+        /// The session delivered its first closed kline: it has seen a minute boundary, so a
+        /// connection it replaces may go without losing the minute that closed during the overlap.
+        case closedSeen(Int)
         case rotateDue(Int)
         case ended(Int, String?)
     }
@@ -147,8 +151,9 @@ public final class StreamSlot: Sendable {
             case .rotateDue(let number) where number == current && rotatingTo == nil:
                 logger.info("rotating the connection before Binance's 24 h limit")
                 rotatingTo = start(after: .zero)
-            case .live(let number):
+            case .live:
                 failures = 0
+            case .closedSeen(let number):
                 if number == rotatingTo {
                     tasks[current]?.cancel()
                     current = number
@@ -246,6 +251,7 @@ public final class StreamSlot: Sendable {
                         var dropLog = DropLogLimiter()
                         var iterator = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
                         var announced = false
+                        var closedSeen = false
                         while let message = try await iterator.next() {
                             guard case .text(let text) = message else { continue }
                             let now = Self.now()
@@ -261,6 +267,10 @@ public final class StreamSlot: Sendable {
                                 case .kline(let update):
                                     tracker.kline(update.symbol, at: now)
                                     self.sink.kline(update, market: market)
+                                    if update.isClosed, !closedSeen {
+                                        closedSeen = true
+                                        events.yield(.closedSeen(number))
+                                    }
                                     if !announced {
                                         announced = true
                                         events.yield(.live(number))
