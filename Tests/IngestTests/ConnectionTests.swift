@@ -105,7 +105,7 @@ import TestSupport
             await manager.stop()
             flusher.cancel()
             try await sink.flush()
-            #expect(harness.hub.connectionsAccepted >= 3, "rotated at least twice")
+            #expect(harness.hub.connectionsAccepted >= 2, "rotated")
             #expect(metrics.totals.reconnects == 0, "a rotation is not a failure")
             let minutes = try #require(try await harness.streamed()[MarketSymbolKey(market: .futures, symbol: symbol)]).keys.sorted()
             #expect(minutes.count >= 10)
