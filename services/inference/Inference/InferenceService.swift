@@ -326,9 +326,8 @@ public final class InferenceService: Service, Sendable {
             }
             if job.replyKey == nil {
                 // Only this job's marker: a newer job of the symbol may have set its own.
-                _ = try await redis.send(arguments: [
-                    "EVAL", RedisArgument(Self.deleteIfScript), "1", RedisArgument(keys.jobQueued(job.market, job.symbol, kind: job.kind)), RedisArgument(job.id),
-                ])
+                // Compare-and-delete, as a lease is released: the marker's value is the job id.
+                _ = try await redis.releaseLease(RedisLease(key: keys.jobQueued(job.market, job.symbol, kind: job.kind), token: job.id, ttl: .seconds(1)))
             }
             _ = try await redis.xack(entry.stream, group: RedisKeys.Group.inference, ids: [entry.id])
         } catch {
@@ -352,10 +351,5 @@ public final class InferenceService: Service, Sendable {
             logger.warning("job not dead-lettered yet; it stays pending", metadata: ["error": "\(error)"])
         }
     }
-
-    static let deleteIfScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """
 }
 
