@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "alphapulse-analysis-bench", targets: ["alphapulse-analysis-bench"]),
         .executable(name: "alphapulse-ingest-bench", targets: ["alphapulse-ingest-bench"]),
         .executable(name: "alphapulse-signals-bench", targets: ["alphapulse-signals-bench"]),
+        .executable(name: "alphapulse-gateway-bench", targets: ["alphapulse-gateway-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "CandleStore",
             dependencies: [
-                "Archive", "Core", "Postgres", "Schema",
+                "Analysis", "Archive", "Core", "Postgres", "Schema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -107,11 +110,12 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "Contracts", "Core", "Postgres", "Redis", "Schema",
+                "Contracts", "Core", "Postgres", "Redis", "REST", "Schema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,7 +127,7 @@ let package = Package(
         .target(
             name: "Symbols",
             dependencies: [
-                "ServiceRuntime", "Contracts", "Core", "Postgres", "Redis", "REST",
+                "ServiceRuntime", "Binance", "Contracts", "Core", "Postgres", "Redis", "REST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -135,7 +139,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "ServiceRuntime", "Contracts", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema", "Threads",
+                "ServiceRuntime", "Analysis", "Contracts", "Core", "Binance", "CandleStore", "Postgres", "Redis", "REST", "Schema", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -172,7 +176,24 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .executableTarget(name: "alphapulse-inference", dependencies: ["Inference"], path: "services/inference/main"),
-        .target(name: "Gateway", dependencies: ["ServiceRuntime"], path: "services/gateway/Gateway"),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "ServiceRuntime", "Analysis", "CandleStore", "Contracts", "Core", "Postgres", "Redis", "Schema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "services/gateway/Gateway"
+        ),
         .executableTarget(name: "alphapulse-gateway", dependencies: ["Gateway"], path: "services/gateway/main"),
         .target(
             name: "Replay",
@@ -230,6 +251,18 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "alphapulse-gateway-bench",
+            dependencies: [
+                "BenchSupport", "Contracts", "Core", "Gateway", "Postgres", "Redis", "Schema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            path: "benchmarks/gateway-bench"
+        ),
+
+        .executableTarget(
             name: "alphapulse-replay-bench",
             dependencies: [
                 "BenchSupport", "REST",
@@ -242,7 +275,7 @@ let package = Package(
         // Tests
         .target(
             name: "TestSupport",
-            dependencies: ["Archive"],
+            dependencies: ["Archive", "Postgres", "Redis", "Schema", "Threads"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
@@ -286,6 +319,14 @@ let package = Package(
             path: "Tests/CandleStoreTests"
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Inference", "Analysis", "Contracts", "Core", "CandleStore", "Postgres", "Redis", "ServiceRuntime", "TestSupport",
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            path: "Tests/GatewayTests"
+        ),
+        .testTarget(
             name: "InferenceTests",
             dependencies: ["Inference", "Analysis", "Contracts", "CandleStore", "Redis", "Postgres", "REST", "Schema", "Core", "TestSupport"],
             path: "Tests/InferenceTests"
@@ -302,7 +343,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["ServiceRuntime", "Schema", "REST", "TestSupport"],
+            dependencies: ["ServiceRuntime", "Contracts", "Redis", "Schema", "REST", "TestSupport"],
             path: "Tests/RuntimeTests"
         ),
     ]

@@ -1,3 +1,4 @@
+import CandleStore
 import Foundation
 import Testing
 import TestSupport
@@ -111,6 +112,35 @@ import TestSupport
         try "1769904000000,1,2,0.5,1.5,10\n".write(toFile: broken, atomically: true, encoding: .utf8)
         let malformed = try await runCommandAsync([try executable(), "backtest", "--klines", broken])
         #expect(malformed.status != 0 && malformed.output.contains("line 1: 6 columns"))
+    }
+
+    /// `backtest --derivatives` reads the derivatives table the live service reads: the
+    /// sentiment head votes from it, where without it the head has nothing to vote from.
+    @Test func backtestReadsTheDerivativesTableWhenAsked() async throws {
+        let link = try fixture("LINKUSDT", rows: 2880)
+        try await TestStores.with("cli_derivatives") { stores in
+            var samples: [DerivativesStore.Sample] = []
+            let start: Int64 = 1_769_904_000_000
+            for event in 0..<6 { samples.append(.init(symbol: "LINKUSDT", series: .funding, time: start + Int64(event) * 28_800_000, value: "0.00090000")) }
+            for sample in 0..<576 {
+                samples.append(.init(symbol: "LINKUSDT", series: .longShort, time: start + Int64(sample) * 300_000, value: "3.1000"))
+            }
+            _ = try await DerivativesStore(postgres: stores.pool).insert(samples)
+            var environment = ProcessInfo.processInfo.environment
+            environment["ALPHAPULSE_DATABASE_URL"] = try stores.databaseURL
+            func sentimentVotes(_ extra: [String]) async throws -> Int {
+                let report = link + ".derivatives\(extra.count).json"
+                let run = try await runCommandAsync([
+                    try executable(), "backtest", "--klines", link, "--from", "2026-02-01T12:00:00Z", "--step", "15", "--report", report,
+                ] + extra, environment: environment)
+                #expect(run.status == 0, "\(run.output)")
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+                let heads = try #require(json["heads"] as? [[String: Any]])
+                return try #require(heads.first { $0["head"] as? String == "sentiment" }?["votes"] as? Int)
+            }
+            #expect(try await sentimentVotes([]) == 0)
+            #expect(try await sentimentVotes(["--derivatives"]) > 0)
+        }
     }
 
     @Test func backtestWritesTheSameReportTwiceWithEveryRequiredFigure() async throws {

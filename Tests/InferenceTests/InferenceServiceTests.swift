@@ -45,17 +45,8 @@ import TestSupport
     static let live = LiveAnalysis(analyzer: Analyzer(heads: Heads.all(), rules: ConsensusRules()), signalRules: SignalRules(), stopATR: StopATR())
 
     static func with(_ name: String, _ body: (Bench) async throws -> Void) async throws {
-        let base = try PostgresConfiguration(url: try TestEnvironment.databaseURL())
-        let schema = TestEnvironment.uniqueName("inference_" + name)
-        let admin = try await PostgresConnection.connect(base)
-        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
-        var configuration = base
-        configuration.searchPath = [schema]
-        let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 0, maximumConnections: 4))
-        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
-        let keys = RedisKeys(prefix: TestEnvironment.uniqueName(name) + ":")
-        do {
-            try await Schema.migrator().migrate(pool)
+        try await TestStores.with("inference_" + name) { stores in
+            let (pool, redis, keys) = (stores.pool, stores.redis, RedisKeys(prefix: stores.prefix))
             _ = try await ArchiveImporter(store: CandleStore(postgres: pool)).importFile(Fixtures.futuresArchive("LINKUSDT"), market: .futures)
             let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: ["inference.job_grace_seconds": "1"]))
             var settings = InferenceService.Settings(config: config, consumer: "test-1")
@@ -66,23 +57,11 @@ import TestSupport
                 settings: settings, store: AnalysisStore(postgres: pool), live: live, redis: redis, keys: keys, logger: logger,
                 cache: CandleCache(maxBytes: 64 << 20))
             let task = Task { try await service.run() }
-            do {
-                try await body(Bench(redis: redis, keys: keys, pool: pool, service: service))
-            } catch {
-                Issue.record(error)
-            }
+            defer { task.cancel() }
+            try await body(Bench(redis: redis, keys: keys, pool: pool, service: service))
             task.cancel()
             _ = try? await task.value
-        } catch {
-            Issue.record(error)
         }
-        if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
-            _ = try? await redis.delete(keys: names)
-        }
-        await redis.close()
-        await pool.close()
-        _ = try? await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-        await admin.close()
     }
 
     static func job(_ id: String, _ moment: Int64, symbol: String = "LINKUSDT", reason: String = "schedule", reply: String? = nil) -> AnalysisJob {
@@ -144,7 +123,7 @@ import TestSupport
 
             // A trigger for a moment already analysed coalesces: no second analysis or signal.
             try await bench.enqueue(Self.job("again-1", opened, reason: "close_5m"))
-            #expect(await waitUntil(timeout: .seconds(30)) {
+            #expect(await waitUntil(timeout: .seconds(60)) {
                 let pending = try? await bench.pendingJobs()
                 return pending == 0 && bench.service.counters.coalesced >= 1
             })
@@ -163,20 +142,85 @@ import TestSupport
             try await bench.enqueue(Self.job("future-1", last + 3_600_000))
             let reply = bench.keys.reply("now-1")
             try await bench.enqueue(Self.job("now-1", last, reason: "on_demand", reply: reply), onDemand: true)
+            // An on-demand job that cannot be analysed is answered with the reason; one naming a
+            // key that is no reply list gets nothing written there.
+            let failed = bench.keys.reply("gateway:test")
+            try await bench.enqueue(Self.job("now-2", last, symbol: "NOSUCHUSDT", reason: "on_demand", reply: failed), onDemand: true)
+            let foreign = bench.keys.prefix + "symbols"
+            try await bench.enqueue(Self.job("now-3", last, symbol: "NOSUCHUSDT", reason: "on_demand", reply: foreign), onDemand: true)
 
-            #expect(await waitUntil(timeout: .seconds(60)) { (try? await bench.redis.xlen(bench.keys.jobsDead)) == 3 })
+            #expect(await waitUntil(timeout: .seconds(60)) { (try? await bench.redis.xlen(bench.keys.jobsDead)) == 5 })
             let letters = try await bench.redis.xrange(bench.keys.jobsDead).map { Dictionary(uniqueKeysWithValues: $0.fields.map { ($0.name, $0.value) }) }
-            #expect(Set(letters.compactMap { $0["reason"] }) == ["missing_field", "unknown_symbol", "beyond_stored_candles"])
+            #expect(Set(letters.compactMap { $0["reason"] }) == ["missing_field", "unknown_symbol", "beyond_stored_candles"], "\(letters)")
             #expect(try await bench.pendingJobs() == 0, "every job acknowledged")
+            let failure = try OnDemandReply.decode(try #require(try await bench.redis.send("LPOP", failed).bytes))
+            #expect(failure == .failure(AnalysisFailure(jobID: "now-2", error: "unknown_symbol", detail: "no stored 1m candle of futures NOSUCHUSDT")))
+            #expect(try await bench.redis.exists(foreign) == 0)
 
             if case .expires = try await bench.redis.pttl(reply) {} else { Issue.record("the reply list expires") }
             let answer = try #require(try await bench.redis.send("LPOP", reply).bytes)
+            #expect(try OnDemandReply.decode(answer).jobID == "now-1")
             let decoded = try AnalysisReply.decode(answer)
             #expect(decoded.jobID == "now-1" && decoded.moment == last && decoded.symbol == "LINKUSDT" && decoded.consensus.votes.count == 9)
             let stored = try #require(try await AnalysisStore(postgres: bench.pool).analysis(market: .futures, symbol: "LINKUSDT", moment: last))
             #expect(stored.id == decoded.analysisID)
             // The sentiment head has no derivatives data stored: it says so.
             #expect(stored.missingHeads.contains("sentiment"))
+        }
+    }
+
+    /// With derivatives stored, the sentiment head votes from them live, exactly as it votes in
+    /// a backtest reading the same table; the analysis records which samples it used; stale
+    /// series are left out.
+    @Test func sentimentVotesFromStoredDerivativesAsInTheBacktest() async throws {
+        try await Self.with(#function) { bench in
+            let moment: Int64 = 1_769_904_000_000 + 20 * 86_400_000 + 10 * 3_600_000
+            let close = moment + 59_999
+            let store = DerivativesStore(postgres: bench.pool)
+            var samples: [DerivativesStore.Sample] = []
+            // Crowded longs: rich funding every 8 h for five days, a long/short ratio of 2.8 and
+            // rising open interest every 5 minutes for six hours, up to the moment.
+            for event in 0..<15 {
+                samples.append(.init(symbol: "LINKUSDT", series: .funding, time: CandleInterval.oneMinute.bucketStart(moment) - Int64(event) * 28_800_000 - 3_600_000, value: "0.00080000"))
+            }
+            for sample in 0..<72 {
+                let time = moment - Int64(sample) * 300_000
+                samples.append(.init(symbol: "LINKUSDT", series: .longShort, time: time, value: String(format: "%.4f", 2.8 - Double(sample) * 0.01)))
+                samples.append(.init(symbol: "LINKUSDT", series: .openInterest, time: time, value: String(1_000_000 - sample * 1_000)))
+            }
+            // A premium series that stopped a day earlier: stale at the moment.
+            samples.append(.init(symbol: "LINKUSDT", series: .premium, time: moment - 86_400_000, value: "0.002"))
+            samples.append(.init(symbol: "LINKUSDT", series: .premium, time: moment - 86_400_000, value: "bad"))
+            let written = try await store.insert(samples)
+            #expect(written.inserted == 15 + 144 + 1 && written.malformed == 1)
+            #expect(try await store.insert(samples).inserted == 0, "stored once")
+
+            try await bench.enqueue(Self.job("deriv-1", moment))
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 1) })
+            let rows = try await bench.pool.query("""
+                SELECT votes::text, inputs::text, missing_heads FROM analyses WHERE candle_time = timestamptz 'epoch' + \(moment) * interval '1 millisecond'
+                """)
+            try #require(rows.count == 1)
+            let votes = try JSONDecoder().decode([Vote].self, from: Data(try rows[0].decode(0, as: String.self).utf8))
+            let inputs = try JSONDecoder().decode([String: Int64].self, from: Data(try rows[0].decode(1, as: String.self).utf8))
+            let live = try #require(votes.first { $0.head == .sentiment })
+            #expect(!(try rows[0].decode(2, as: [String].self)).contains("sentiment"))
+            #expect(live.direction == .short, "crowded longs read contrarian: \(live.reasons)")
+            #expect(inputs["funding"] == CandleInterval.oneMinute.bucketStart(moment) - 3_600_000 && inputs["long_short"] == moment)
+            #expect(inputs["premium"] == nil, "a stale series is not used")
+
+            // The backtest's reading of the same table at the same close gives the same vote.
+            let histories = try await store.histories(symbols: ["LINKUSDT"], from: 0, to: close)
+            let derivatives = try #require(histories["LINKUSDT"]?.at(close))
+            #expect(derivatives.premium.isEmpty)
+            let expected = SentimentHead().evaluate(AnalysisInput(symbol: "LINKUSDT", market: .futures, candles: [:], derivatives: derivatives))
+            #expect(live == expected)
+
+            // The heartbeat: the group has nothing waiting or unacknowledged; the job rate is sampled per beat.
+            let first = Dictionary(await bench.service.stats(), uniquingKeysWith: { a, _ in a })
+            #expect(first["group_lag"] == "0" && first["group_pending"] == "0" && first["analysed"] == "1")
+            let second = Dictionary(await bench.service.stats(), uniquingKeysWith: { a, _ in a })
+            #expect(second["jobs_per_second"].flatMap(Double.init) == 0, "no job committed between the two beats")
         }
     }
 

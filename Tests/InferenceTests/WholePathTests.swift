@@ -28,7 +28,7 @@ import TestSupport
         ])
         defer { kill(replay.pid, SIGKILL) }
         let rest = RESTClient(configuration: .init(maxRetries: 0))
-        #expect(await waitUntil(timeout: .seconds(30)) { (try? await rest.get("http://127.0.0.1:\(port)/_replay/status")) != nil })
+        #expect(await waitUntil(timeout: .seconds(60)) { (try? await rest.get("http://127.0.0.1:\(port)/_replay/status")) != nil })
         try await PrivateRedis.with { redisServer in
             let redis = RedisClient(configuration: try RedisConfiguration(url: redisServer.url()))
             defer { Task { await redis.close() } }
@@ -59,6 +59,18 @@ import TestSupport
                 return list.futures.count == 3 && list.spot.count == 2
             }
             #expect(tracked, "\(processes[0].outputSoFar.suffix(1_000))")
+            // Symbols (exchangeInfo, tickers) and ingest (klines) spend from the one Binance budget.
+            let budgeted = await waitUntil(timeout: .seconds(60)) {
+                let names = (try? await redis.send("KEYS", "ap:binance:weight:*").array?.compactMap(\.string)) ?? []
+                return names.contains { $0.hasPrefix("ap:binance:weight:futures:") } && names.contains { $0.hasPrefix("ap:binance:weight:spot:") }
+            }
+            #expect(budgeted, "no Binance weight spent from the shared budget")
+            // History older than the 600 backfilled minutes: Binance's own 4h klines for every symbol.
+            let history = await waitUntil(timeout: .seconds(60)) {
+                let rows = try? await database.query("SELECT count(DISTINCT (market, symbol)) FROM candles_4h WHERE source = 'backfill'")
+                return (try? rows?.first?.decode(0, as: Int.self)) == 5
+            }
+            #expect(history, "every tracked symbol has 4h history from Binance's klines")
             let covered = await waitUntil(timeout: .seconds(120)) {
                 let rows = try? await database.query("""
                     SELECT count(DISTINCT (market, symbol)) FILTER (
@@ -91,6 +103,19 @@ import TestSupport
                 if CandleInterval.fiveMinutes.isAligned(moment + 60_000) { onTheClose.insert(try row.decode(0, as: String.self)) }
             }
             #expect(onTheClose.count == 5, "\(onTheClose)")
+            // One ingest instance holds the derivatives lease and fetches each futures symbol's
+            // series; futures analyses then vote sentiment from them and record the samples used.
+            let derived = await waitUntil(timeout: .seconds(60)) {
+                let rows = try? await database.query("""
+                    SELECT (SELECT count(DISTINCT symbol) FROM derivatives WHERE series = 'open_interest'),
+                           (SELECT count(DISTINCT symbol) FROM derivatives WHERE series = 'premium'),
+                           (SELECT count(*) FROM analyses WHERE market = 'futures' AND NOT ('sentiment' = ANY (missing_heads))
+                                                          AND inputs ? 'funding' AND inputs ? 'open_interest')
+                    """)
+                let row = rows?.first
+                return (try? row?.decode(0, as: Int.self)) == 3 && (try? row?.decode(1, as: Int.self)) == 3 && ((try? row?.decode(2, as: Int.self)) ?? 0) > 0
+            }
+            #expect(derived, "derivatives fetched and used live")
             // Nothing left unacknowledged or dead beyond what is in flight.
             #expect(try await redis.xlen("ap:jobs:dead") == 0)
             for process in processes { kill(process.pid, SIGTERM) }

@@ -33,17 +33,26 @@ final class IngestHarness: Sendable {
         self.logger = logger
     }
 
-    static let markets: (spot: MarketData, futures: MarketData) = (
-        MarketData.synthetic(market: .spot, count: 4, seed: 11, start: start, days: 1),
-        MarketData.synthetic(market: .futures, count: 6, seed: 11, start: start, days: 1)
-    )
+    private static let generated = SharedValue("ingest.markets") {
+        (spot: MarketData.synthetic(market: .spot, count: 4, seed: 11, start: start, days: 1),
+         futures: MarketData.synthetic(market: .futures, count: 6, seed: 11, start: start, days: 1))
+    }
+
+    /// The replay's default data, generated once per test process (see `SharedValue`).
+    static func markets() async throws -> (spot: MarketData, futures: MarketData) { try await generated.get() }
 
     /// - Parameter speed: simulated seconds per real second.
-    static func with(_ name: String, speed: Double, options: ReplayOptions = ReplayOptions(), _ body: @Sendable (IngestHarness) async throws -> Void) async throws {
+    /// - Parameter markets: the replay's data (default `markets`), its clock starting at `clock`.
+    static func with(
+        _ name: String, speed: Double, options: ReplayOptions = ReplayOptions(), markets: (spot: MarketData?, futures: MarketData?)? = nil,
+        clock: Int64 = start, _ body: @Sendable (IngestHarness) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "ingest.test")
         logger.logLevel = .critical
+        let data: (spot: MarketData?, futures: MarketData?)
+        if let markets { data = markets } else { let generated = try await Self.markets(); data = (generated.spot, generated.futures) }
         let state = ReplayState(
-            clock: ReplayClock(start: start, speed: speed), spot: markets.spot, futures: markets.futures, options: options, logger: logger)
+            clock: ReplayClock(start: clock, speed: speed), spot: data.spot, futures: data.futures, options: options, logger: logger)
         let bound = Mutex<Int?>(nil)
         let server = ReplayServer.make(state: state, host: "127.0.0.1", port: 0) { port in bound.withLock { $0 = port } }
         let running = Task { try await server.application.run() }

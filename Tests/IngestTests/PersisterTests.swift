@@ -48,28 +48,9 @@ import TestSupport
     }
 
     static func with(_ name: String, _ body: (Bench) async throws -> Void) async throws {
-        let base = try PostgresConfiguration(url: try TestEnvironment.databaseURL())
-        let schema = TestEnvironment.uniqueName("persister_" + name)
-        let admin = try await PostgresConnection.connect(base)
-        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
-        var configuration = base
-        configuration.searchPath = [schema]
-        let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 0, maximumConnections: 2))
-        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
-        let keys = RedisKeys(prefix: TestEnvironment.uniqueName(name) + ":")
-        do {
-            try await Schema.migrator().migrate(pool)
-            try await body(Bench(store: CandleStore(postgres: pool), redis: redis, keys: keys))
-        } catch {
-            Issue.record(error)
+        try await TestStores.with("persister_" + name, connections: 2) { stores in
+            try await body(Bench(store: CandleStore(postgres: stores.pool), redis: stores.redis, keys: RedisKeys(prefix: stores.prefix)))
         }
-        if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
-            _ = try? await redis.delete(keys: names)
-        }
-        await redis.close()
-        await pool.close()
-        _ = try? await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-        await admin.close()
     }
 
     /// The review's H2: entries that can never be stored go to `candles:dead` with their reason
@@ -142,7 +123,7 @@ import TestSupport
             #expect(pending.allSatisfy { $0.deliveryCount == 1 }, "the persister claimed its own entries: \(pending.map(\.deliveryCount))")
             #expect(try await bench.storedCount() == 0)
             outage.withLock { $0 = false }
-            #expect(await waitUntil(timeout: .seconds(30)) { (try? await bench.storedCount()) == 4 })
+            #expect(await waitUntil(timeout: .seconds(60)) { (try? await bench.storedCount()) == 4 })
             #expect(await waitUntil { (try? await bench.redis.xpending(bench.keys.candles, group: RedisKeys.Group.persister).count) == 0 })
             #expect(try await bench.redis.xlen(bench.keys.candlesDead) == 0)
             await down.close()

@@ -57,11 +57,11 @@ import TestSupport
         try await Task.sleep(for: .seconds(seconds))
         await manager.stop()
         // Let the last gaps fill, then flush.
-        #expect(await waitUntil(timeout: .seconds(20)) { backfiller.pending == 0 })
+        #expect(await waitUntil(timeout: .seconds(60)) { backfiller.pending == 0 })
         try await Task.sleep(for: .milliseconds(500))
         checking.cancel()
         await checker.check()
-        #expect(await waitUntil(timeout: .seconds(20)) { backfiller.pending == 0 })
+        #expect(await waitUntil(timeout: .seconds(60)) { backfiller.pending == 0 })
         try await Task.sleep(for: .milliseconds(500))
         backfilling.cancel()
         flusher.cancel()
@@ -117,14 +117,17 @@ import TestSupport
     @Test func everyMinuteArrivesDespiteDropsStallsAndBadFrames() async throws {
         // 120 simulated seconds per real second: a closed kline per symbol every half second.
         try await IngestHarness.with("ingest_faults", speed: 120) { (harness: IngestHarness) async throws in
-            let futures = Set(IngestHarness.markets.futures.symbols.filter { $0.status == "TRADING" && $0.contractType.isEmpty || $0.contractType == "PERPETUAL" }.map(\.symbol).prefix(4))
-            let spot = Set(IngestHarness.markets.spot.symbols.filter { $0.status == "TRADING" && $0.quoteAsset == "USDT" }.map(\.symbol).prefix(3))
+            let markets = try await IngestHarness.markets()
+            let futures = Set(markets.futures.symbols.filter { $0.status == "TRADING" && $0.contractType.isEmpty || $0.contractType == "PERPETUAL" }.map(\.symbol).prefix(4))
+            let spot = Set(markets.spot.symbols.filter { $0.status == "TRADING" && $0.quoteAsset == "USDT" }.map(\.symbol).prefix(3))
             let symbols: [Market: Set<String>] = [.futures: futures, .spot: spot]
             let (metrics, _) = try await ingest(harness, symbols: symbols, seconds: 14) { harness in
                 try? await Task.sleep(for: .seconds(2))
-                harness.hub.dropEvery(seconds: 3)
-                _ = harness.hub.malformedFrames(count: 20)
+                // Faults reach only live connections: on a loaded machine the ingest may still be
+                // connecting, so the bad frames are scheduled once a connection takes them.
+                _ = await waitUntil(timeout: .seconds(60)) { harness.hub.malformedFrames(count: 20) > 0 }
                 _ = harness.hub.duplicateKlines(count: 10)
+                harness.hub.dropEvery(seconds: 3)
                 try? await Task.sleep(for: .seconds(6))
                 harness.hub.dropEvery(seconds: 0)
                 _ = harness.hub.stall(seconds: 4, connections: 1)

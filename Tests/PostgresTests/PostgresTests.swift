@@ -154,11 +154,11 @@ import TestSupport
         try await withSchema(options: .init(minimumConnections: 0, maximumConnections: 1)) { pool, configuration in
             let clock = ContinuousClock()
             let started = clock.now
-            let task = Task { try await pool.query("SELECT pg_sleep(30)") }
+            let task = Task { try await pool.query("SELECT pg_sleep(300)") }
             // Cancel only once the statement is running on the server.
             let observer = try await PostgresConnection.connect(configuration)
             #expect(await waitUntil {
-                let rows = try? await observer.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(30)' AND pid <> pg_backend_pid()")
+                let rows = try? await observer.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(300)' AND pid <> pg_backend_pid()")
                 return (try? rows?.first?.decode(0, as: Int.self)) ?? 0 > 0
             })
             await observer.close()
@@ -166,8 +166,69 @@ import TestSupport
             let error = await #expect(throws: PostgresError.self) { try await task.value }
             #expect(error?.code == .cancelled)
             #expect(error?.sqlState == "57014")
-            #expect(started.duration(to: clock.now) < .seconds(20))
+            // Far less than the 300 s the statement sleeps (a bound, not a timing).
+            #expect(started.duration(to: clock.now) < .seconds(150))
             #expect(try await pool.query("SELECT 1").count == 1, "the single pooled connection is usable again")
+        }
+    }
+}
+
+/// Statements prepared once per connection and executed by name.
+@Suite struct PreparedStatementTests {
+    static func preparedCount(_ connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT count(*) FROM pg_prepared_statements").first?.decode(0, as: Int.self) ?? -1
+    }
+
+    @Test func aPreparedStatementIsPreparedOnceAndGivesEachRunsOwnAnswer() async throws {
+        try await withSchema { _, configuration in
+            let connection = try await PostgresConnection.connect(configuration)
+            for value in [1, 7, -3, 1_000_000] {
+                let rows = try await connection.query(prepared: "SELECT \(value)::bigint * 2, \("x\(value)")::text")
+                #expect(try rows.first?.decode(0, as: Int.self) == value * 2)
+                #expect(try rows.first?.decode(1, as: String.self) == "x\(value)")
+            }
+            #expect(try await Self.preparedCount(connection) == 1)
+            // Unprepared statements leave nothing behind.
+            _ = try await connection.query("SELECT \(5)::bigint")
+            #expect(try await Self.preparedCount(connection) == 1)
+            await connection.close()
+        }
+    }
+
+    /// Protocol-level prepared statements outlive transactions: one prepared inside a rolled-back
+    /// transaction, or whose run failed, is still there to run again.
+    @Test func survivesARolledBackTransactionAndAFailedRun() async throws {
+        try await withSchema { pool, _ in
+            func divide(_ divisor: Int, on connection: PostgresConnection) async throws -> Int? {
+                try await connection.query(prepared: "SELECT 100 / \(divisor)::int").first?.decode(0, as: Int.self)
+            }
+            try await pool.withConnection { connection in
+                try await connection.execute("BEGIN")
+                #expect(try await divide(4, on: connection) == 25)
+                _ = try await connection.execute("ROLLBACK")
+                #expect(try await divide(5, on: connection) == 20)
+                let error = await #expect(throws: PostgresError.self) { try await divide(0, on: connection) }
+                #expect(error?.sqlState == "22012")
+                #expect(try await divide(10, on: connection) == 10)
+                #expect(try await Self.preparedCount(connection) == 1)
+            }
+        }
+    }
+
+    /// Past its bound the cache is emptied on the server and filled again as statements are used.
+    @Test func theCacheIsBounded() async throws {
+        try await withSchema { _, configuration in
+            let connection = try await PostgresConnection.connect(configuration)
+            let total = PostgresConnection.maximumPreparedStatements + 10
+            for index in 0..<total {
+                let rows = try await connection.query(prepared: PostgresQuery(unsafeSQL: "SELECT $1::bigint + \(index)", binds: [Int64(1)]))
+                #expect(try rows.first?.decode(0, as: Int.self) == index + 1)
+            }
+            #expect(try await Self.preparedCount(connection) == 10)
+            let first = try await connection.query(prepared: PostgresQuery(unsafeSQL: "SELECT $1::bigint + 0", binds: [Int64(41)]))
+            #expect(try first.first?.decode(0, as: Int.self) == 41)
+            #expect(try await Self.preparedCount(connection) == 11)
+            await connection.close()
         }
     }
 }

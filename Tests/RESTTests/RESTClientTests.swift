@@ -3,17 +3,19 @@ import Hummingbird
 import REST
 import Testing
 
-/// A client with fast retries, so failure-path tests stay quick.
+/// A client with fast retries, so failure-path tests stay quick, and timeouts long enough that
+/// a machine starved for tens of seconds (a CI run starting every suite at once) never turns
+/// an answer the test waits for into a timeout and a retry.
 func makeTestClient(
     maxRetries: Int = 3,
-    timeout: Duration = .seconds(5),
+    timeout: Duration = .seconds(60),
     maxConcurrentRequests: Int = 4,
     maxRetryAfterWait: Duration = .seconds(5)
 ) -> RESTClient {
     RESTClient(
         configuration: .init(
             timeout: timeout,
-            connectTimeout: .seconds(2),
+            connectTimeout: .seconds(30),
             maxRetries: maxRetries,
             backoffBase: .milliseconds(10),
             backoffCap: .milliseconds(50),

@@ -8,8 +8,7 @@ import TestSupport
 enum ArchiveFixture {
     static let symbols = Fixtures.futuresSymbols
 
-    static let loaded: Result<MarketData, any Error> = SharedFixture.futures
-    static func futures() throws -> MarketData { try loaded.get() }
+    static func futures() async throws -> MarketData { try await SharedFixture.futures() }
 
     /// The CSV's data lines split into fields, parsed independently of the loader.
     static func lines(_ symbol: String) throws -> [[Substring]] {
@@ -32,8 +31,8 @@ enum ArchiveFixture {
         return served == archived
     }
 
-    @Test func everyLoadedRowEqualsTheCSVFieldsTextually() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func everyLoadedRowEqualsTheCSVFieldsTextually() async throws {
+        let data = try await ArchiveFixture.futures()
         #expect(data.symbols.map(\.symbol) == ArchiveFixture.symbols)
         for symbol in ArchiveFixture.symbols {
             let lines = try ArchiveFixture.lines(symbol)
@@ -57,8 +56,8 @@ enum ArchiveFixture {
         }
     }
 
-    @Test func symbolInfoComesFromTheNameAndTheDecimals() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func symbolInfoComesFromTheNameAndTheDecimals() async throws {
+        let data = try await ArchiveFixture.futures()
         let algo = try #require(data.info("ALGOUSDT"))
         #expect(algo.baseAsset == "ALGO" && algo.quoteAsset == "USDT" && algo.status == "TRADING")
         #expect(algo.contractType == "PERPETUAL")

@@ -7,11 +7,16 @@ import TestSupport
 private let now0: Int64 = 1_770_726_896_789
 private let eightHours: Int64 = 28_800_000
 
-/// A synthetic futures market shared by the tests (generation is deterministic).
-private enum Market {
-    static let generated = SyntheticMarket.generate(market: .futures, count: 20, seed: 21, start: now0, days: 3)
-    static var extras: FuturesExtras { generated.futures ?? FuturesExtras.derived(symbols: [], series: [:], seed: 0) }
-    static func lastClose(_ symbol: String, at time: Int64) -> Fixed? {
+/// A synthetic futures market shared by the tests (generation is deterministic; see `SharedValue`).
+private struct Market {
+    private static let shared = SharedValue("replay.futures-extras") {
+        SyntheticMarket.generate(market: .futures, count: 20, seed: 21, start: now0, days: 3)
+    }
+    static func load() async throws -> Market { Market(generated: try await shared.get()) }
+
+    let generated: (symbols: [SymbolInfo], series: [String: [Kline]], scales: [String: KlineScales], futures: FuturesExtras?)
+    var extras: FuturesExtras { generated.futures ?? FuturesExtras.derived(symbols: [], series: [:], seed: 0) }
+    func lastClose(_ symbol: String, at time: Int64) -> Fixed? {
         guard let info = generated.symbols.first(where: { $0.symbol == symbol }),
               let kline = generated.series[symbol]?.last(where: { $0.openTime + 60_000 <= time }) else { return nil }
         return Fixed(units: kline.close, scale: info.scales.price)
@@ -50,10 +55,11 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
 }
 
 @Suite struct FuturesExtrasTests {
-    @Test func premiumIndexSitsNextToTheLastPrice() throws {
-        let extras = Market.extras
-        for symbol in Market.generated.symbols.map(\.symbol) where !symbol.contains("_") {
-            let last = try #require(Market.lastClose(symbol, at: now0))
+    @Test func premiumIndexSitsNextToTheLastPrice() async throws {
+        let market = try await Market.load()
+        let extras = market.extras
+        for symbol in market.generated.symbols.map(\.symbol) where !symbol.contains("_") {
+            let last = try #require(market.lastClose(symbol, at: now0))
             let index = try #require(extras.premiumIndex(symbol: symbol, now: now0, lastClose: last))
             let mark = try #require(Double(index.markPrice)), indexPrice = try #require(Double(index.indexPrice))
             #expect(abs(mark / last.doubleValue - 1) < 0.0001, "\(symbol) mark \(index.markPrice) last \(last)")
@@ -66,18 +72,19 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
             #expect(index.time == now0)
         }
         // Exactly on a funding time, the next one is eight hours later.
-        let last = try #require(Market.lastClose("BTCUSDT", at: 1_770_739_200_000))
+        let last = try #require(market.lastClose("BTCUSDT", at: 1_770_739_200_000))
         #expect(extras.premiumIndex(symbol: "BTCUSDT", now: 1_770_739_200_000, lastClose: last)?.nextFundingTime == 1_770_768_000_000)
         #expect(extras.premiumIndex(symbol: "NOPEUSDT", now: now0, lastClose: last) == nil)
         #expect(extras.premiumIndex(symbol: "BTCUSDT", now: now0 - 10 * 86_400_000, lastClose: last) == nil)
-        let delivery = try #require(Market.generated.symbols.first { $0.contractType == "CURRENT_QUARTER" })
+        let delivery = try #require(market.generated.symbols.first { $0.contractType == "CURRENT_QUARTER" })
         let quarterly = try #require(extras.premiumIndex(symbol: delivery.symbol, now: now0, lastClose: last))
         #expect(quarterly.lastFundingRate == "" && quarterly.interestRate == "" && quarterly.nextFundingTime == 0)
         #expect(extras.fundingRates(symbol: delivery.symbol, startTime: nil, endTime: nil, limit: 100, now: now0).isEmpty)
     }
 
-    @Test func fundingRatesFollowBinanceSemantics() throws {
-        let extras = Market.extras
+    @Test func fundingRatesFollowBinanceSemantics() async throws {
+        let market = try await Market.load()
+        let extras = market.extras
         let latest = extras.fundingRates(symbol: "BTCUSDT", startTime: nil, endTime: nil, limit: 100, now: now0)
         // 3 days of history: funding at 00:00/08:00/16:00 from 2026-02-07 16:00 to 2026-02-10 08:00.
         #expect(latest.count == 9)
@@ -103,7 +110,7 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
 
         // Without a symbol: every perpetual, ascending by time; limits clamp to 1...1000.
         let all = extras.fundingRates(symbol: nil, startTime: nil, endTime: nil, limit: 5_000, now: now0)
-        let perpetuals = Market.generated.symbols.filter { $0.contractType == "PERPETUAL" }.count
+        let perpetuals = market.generated.symbols.filter { $0.contractType == "PERPETUAL" }.count
         #expect(all.count == min(1_000, perpetuals * 9))
         #expect(Set(all.map(\.symbol)).count == perpetuals)
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.fundingTime <= $1.fundingTime })
@@ -113,8 +120,9 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
         #expect(extras.fundingRates(symbol: "BTCUSDT", startTime: Int64.max, endTime: Int64.min, limit: 100, now: now0).isEmpty)
     }
 
-    @Test func fundingRateIsBinancesFormulaOverThePremium() throws {
-        let extras = Market.extras
+    @Test func fundingRateIsBinancesFormulaOverThePremium() async throws {
+        let market = try await Market.load()
+        let extras = market.extras
         var rates: [Double] = []
         var premiums: [Double] = []
         for (symbol, series) in extras.series where series.perpetual {
@@ -136,9 +144,10 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
         for (premium, rate) in zip(premiums, rates) where premium < -0.0004 { #expect(rate < 0.0001) }
     }
 
-    @Test func openInterestIsSampledEveryFiveMinutesAndDriftsWithVolume() throws {
-        let extras = Market.extras
-        let info = try #require(Market.generated.symbols.first { $0.symbol == "BTCUSDT" })
+    @Test func openInterestIsSampledEveryFiveMinutesAndDriftsWithVolume() async throws {
+        let market = try await Market.load()
+        let extras = market.extras
+        let info = try #require(market.generated.symbols.first { $0.symbol == "BTCUSDT" })
         let interest = try #require(extras.openInterest(symbol: "BTCUSDT", now: now0))
         #expect(interest.time == now0)
         #expect(interest.openInterest.split(separator: ".").last?.count == info.scales.volume)
@@ -151,14 +160,15 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
         #expect(extras.openInterest(symbol: "BTCUSDT", now: now0 - 30 * 86_400_000) == nil)
 
         // The halted symbol's volume vanished six hours before the start: its open interest unwinds.
-        let halted = try #require(Market.generated.symbols.first { $0.status == "BREAK" })
+        let halted = try #require(market.generated.symbols.first { $0.status == "BREAK" })
         let before = try #require(Double(extras.openInterest(symbol: halted.symbol, now: now0 - 6 * 3_600_000)?.openInterest ?? ""))
         let after = try #require(Double(extras.openInterest(symbol: halted.symbol, now: now0 + 12 * 3_600_000)?.openInterest ?? ""))
         #expect(after < before * 0.7, "\(before) → \(after)")
     }
 
-    @Test func longShortRatiosFollowBinanceSemantics() throws {
-        let extras = Market.extras
+    @Test func longShortRatiosFollowBinanceSemantics() async throws {
+        let market = try await Market.load()
+        let extras = market.extras
         let latest = extras.longShortRatios(symbol: "ETHUSDT", periodMillis: 3_600_000, startTime: nil, endTime: nil, limit: 30, now: now0)
         #expect(latest.count == 30)
         #expect(latest.last?.timestamp == now0 / 3_600_000 * 3_600_000)
@@ -182,12 +192,13 @@ private func correlation(_ xs: [Double], _ ys: [Double]) -> Double {
         #expect(extras.longShortRatios(symbol: "ETHUSDT", periodMillis: 300_000, startTime: Int64.max, endTime: nil, limit: 30, now: now0).isEmpty)
     }
 
-    @Test func theCrowdLeansWithRecentReturns() throws {
+    @Test func theCrowdLeansWithRecentReturns() async throws {
+        let market = try await Market.load()
         var leans: [Double] = []
         var returns: [Double] = []
-        let extras = Market.extras
-        for info in Market.generated.symbols where info.contractType == "PERPETUAL" && info.status == "TRADING" {
-            let klines = try #require(Market.generated.series[info.symbol])
+        let extras = market.extras
+        for info in market.generated.symbols where info.contractType == "PERPETUAL" && info.status == "TRADING" {
+            let klines = try #require(market.generated.series[info.symbol])
             let ratios = extras.longShortRatios(symbol: info.symbol, periodMillis: 3_600_000, startTime: nil, endTime: nil, limit: 60, now: now0)
             let closeAt = Dictionary(uniqueKeysWithValues: klines.map { ($0.openTime + 60_000, Double($0.close)) })
             let mean = ratios.compactMap { Double($0.longAccount) }.reduce(0, +) / Double(max(ratios.count, 1))

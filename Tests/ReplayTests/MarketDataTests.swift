@@ -66,8 +66,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
     static let minute: Int64 = 60_000
 
     @Test(arguments: [CandleInterval.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours, .oneDay])
-    func higherIntervalsEqualTheAggregationOf1m(interval: CandleInterval) throws {
-        let data = try ArchiveFixture.futures()
+    func higherIntervalsEqualTheAggregationOf1m(interval: CandleInterval) async throws {
+        let data = try await ArchiveFixture.futures()
         let now = try #require(data.lastOpenTime) + Self.minute
         for symbol in ["ALGOUSDT", "LTCUSDT"] {
             let series = try IndependentSeries.of(symbol)
@@ -100,8 +100,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
         }
     }
 
-    @Test func selectionFollowsStartTimeEndTimeAndLimit() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func selectionFollowsStartTimeEndTimeAndLimit() async throws {
+        let data = try await ArchiveFixture.futures()
         let t0 = Self.t0, m = Self.minute
         let now = t0 + 3 * 86_400_000 + 37 * m + 30_000
         func times(_ interval: CandleInterval, _ start: Int64?, _ end: Int64?, _ limit: Int) -> [Int64]? {
@@ -132,8 +132,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
         #expect(data.klines(symbol: "LINKUSDT", interval: .oneMinute, startTime: nil, endTime: nil, limit: 5, now: t0 - 1) == [])
     }
 
-    @Test func theOpenCandleProgressesTowardTheArchiveRow() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func theOpenCandleProgressesTowardTheArchiveRow() async throws {
+        let data = try await ArchiveFixture.futures()
         let series = try IndependentSeries.of("DOTUSDT")
         for minuteIndex in stride(from: 500, to: 40_000, by: 1_997) {
             let row = series.rows[minuteIndex]
@@ -172,8 +172,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
         #expect(data.currentKline(symbol: "DOTUSDT", now: Self.t0 - 1) == nil)
     }
 
-    @Test func theOpenHourIsTheClosedMinutesPlusThePartialOne() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func theOpenHourIsTheClosedMinutesPlusThePartialOne() async throws {
+        let data = try await ArchiveFixture.futures()
         let series = try IndependentSeries.of("LTCUSDT")
         let now = Self.t0 + 7 * 86_400_000 + 5 * 3_600_000 + 42 * Self.minute + 12_345
         let hour = try #require(data.klines(symbol: "LTCUSDT", interval: .oneHour, startTime: nil, endTime: nil, limit: 1, now: now)?.first)
@@ -188,8 +188,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
     }
 
     @Test(arguments: [Int64(5 * 86_400_000 + 123 * 60_000 + 17_000), Int64(2 * 86_400_000), Int64(86_400_000 / 2)])
-    func ticker24hMatchesAnIndependentComputation(offset: Int64) throws {
-        let data = try ArchiveFixture.futures()
+    func ticker24hMatchesAnIndependentComputation(offset: Int64) async throws {
+        let data = try await ArchiveFixture.futures()
         let series = try IndependentSeries.of("LINKUSDT")
         let now = Self.t0 + offset
         let ticker = try #require(data.ticker24h(symbol: "LINKUSDT", now: now))
@@ -218,8 +218,8 @@ func fixtureRounded(_ value: Decimal, _ scale: Int) -> String {
         #expect(ticker.prevClosePrice == Fixed(units: before?.close ?? open, scale: p).description)
     }
 
-    @Test func tickersCoverEverySymbolAndEmptyWindowsShowNoVolume() throws {
-        let data = try ArchiveFixture.futures()
+    @Test func tickersCoverEverySymbolAndEmptyWindowsShowNoVolume() async throws {
+        let data = try await ArchiveFixture.futures()
         let now = Self.t0 + 86_400_000
         #expect(data.tickers24h(now: now).map(\.symbol) == ArchiveFixture.symbols)
         let before = try #require(data.ticker24h(symbol: "ALGOUSDT", now: Self.t0 - 3_600_000))

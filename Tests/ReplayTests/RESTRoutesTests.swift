@@ -13,9 +13,8 @@ import TestSupport
     static let fixtures = Fixtures.futuresKlines
     /// 2026-02-10 00:00 UTC; the replay clock is frozen there so answers are deterministic.
     static let now: Int64 = 1_770_681_600_000
-    static let futuresData = SharedFixture.futures
     /// The same archive served as a spot market.
-    static let spotData = Result { try MarketData.load(market: .spot, directories: [fixtures]) }
+    static let spotData = SharedValue("fixture.spot") { try MarketData.load(market: .spot, directories: [fixtures]) }
 
     // MARK: Klines
 
@@ -119,7 +118,7 @@ import TestSupport
             #expect(info.timezone == "UTC" && info.serverTime == Self.now)
             #expect(info.rateLimits.first == RateLimit(rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 6_000))
             #expect(info.symbols.map(\.symbol) == ["ALGOUSDT", "AVAXUSDT", "DOTUSDT", "FILUSDT", "LINKUSDT", "LTCUSDT", "NEARUSDT"])
-            let spot = try Self.spotData.get()
+            let spot = try await Self.spotData.get()
             for symbol in info.symbols {
                 let expected = try #require(spot.info(symbol.symbol))
                 #expect(symbol.status == expected.status && symbol.baseAsset == expected.baseAsset && symbol.quoteAsset == expected.quoteAsset)
@@ -148,7 +147,7 @@ import TestSupport
             let info = try response.json(FuturesExchangeInfo.self)
             #expect(info.rateLimits.first?.limit == 2_400)
             #expect(info.symbols.count == 7)
-            let futures = try Self.futuresData.get()
+            let futures = try await SharedFixture.futures()
             for symbol in info.symbols {
                 let expected = try #require(futures.info(symbol.symbol))
                 #expect(symbol.pair == symbol.symbol && symbol.contractType == "PERPETUAL" && symbol.deliveryDate == 4_133_404_800_000)
@@ -161,8 +160,6 @@ import TestSupport
     }
 
     @Test func tickersCarryEveryDocumentedField() async throws {
-        // Weights add up within one wall-clock minute: start early enough in one.
-        try await Self.waitForFreshMinute()
         try await withRESTServer { base, _ in
             let spotOne = try await Self.client().get(base + "/api/v3/ticker/24hr", query: [("symbol", "LINKUSDT")])
             #expect(spotOne.usedWeight1m == 2)
@@ -192,8 +189,6 @@ import TestSupport
     }
 
     @Test func futuresOnlyEndpointsAnswerBinanceShapes() async throws {
-        // Weights add up within one wall-clock minute: start early enough in one.
-        try await Self.waitForFreshMinute()
         try await withRESTServer { base, _ in
             let one = try await Self.client().get(base + "/fapi/v1/premiumIndex", query: [("symbol", "LTCUSDT")])
             let index = try one.json(PremiumIndexBody.self)
@@ -224,6 +219,16 @@ import TestSupport
                 base + "/futures/data/globalLongShortAccountRatio", query: [("symbol", "LTCUSDT"), ("period", "5m"), ("limit", "3")])
             let rows = try ratios.json([LongShortBody].self)
             #expect(rows.count == 3 && rows.allSatisfy { $0.timestamp <= Self.now && $0.timestamp % 300_000 == 0 })
+            // Open-interest history on the same 5-minute grid; its newest sample is what openInterest reports.
+            let history = try await Self.client().get(
+                base + "/futures/data/openInterestHist", query: [("symbol", "LTCUSDT"), ("period", "5m"), ("limit", "4")]).json([OpenInterestHistBody].self)
+            #expect(history.count == 4 && history.allSatisfy { $0.symbol == "LTCUSDT" && $0.timestamp <= Self.now && $0.timestamp % 300_000 == 0 })
+            #expect(zip(history, history.dropFirst()).allSatisfy { $1.timestamp - $0.timestamp == 300_000 }, "oldest first, one per period")
+            #expect(history.last?.sumOpenInterest == interest.openInterest)
+            #expect(history.allSatisfy { (Double($0.sumOpenInterestValue) ?? 0) > (Double($0.sumOpenInterest) ?? 0) }, "valued at LTC's price")
+            let hourly = try await Self.client().get(
+                base + "/futures/data/openInterestHist", query: [("symbol", "LTCUSDT"), ("period", "1h"), ("limit", "2")]).json([OpenInterestHistBody].self)
+            #expect(hourly.count == 2 && hourly.allSatisfy { $0.timestamp % 3_600_000 == 0 })
             // premiumIndex 1 + 10, fundingRate 1, openInterest 1, the rejected requests 2 + 1 (Binance
             // charges bad requests too); the statistics endpoint carries no request weight.
             #expect(ratios.usedWeight1m == 1 + 10 + 1 + 1 + 3)
@@ -253,8 +258,6 @@ extension RESTRoutesTests {
         options.spotWeightLimit = 10
         options.requestsAfter429BeforeBan = 2
         options.banSeconds = 60
-        // The weight window is the wall-clock minute: start early enough in one to finish in it.
-        try await Self.waitForFreshMinute()
         try await withRESTServer(options: options) { base, _ in
             let klines = base + "/api/v3/klines"
             let query = [("symbol", "LTCUSDT"), ("interval", "1m"), ("limit", "1")]
@@ -263,8 +266,7 @@ extension RESTRoutesTests {
             }
             let limited = try await Self.failure(klines, query)
             #expect(limited.code == .rateLimited && limited.status == 429)
-            let retryAfter = try #require(limited.retryAfter)
-            #expect(retryAfter > .zero && retryAfter <= .seconds(60))
+            #expect(limited.retryAfter == .seconds(59), "until the minute ends")
             #expect(Self.errorBody(limited) == BinanceErrorBody(
                 code: -1003,
                 msg: "Too many requests; current limit of IP(127.0.0.1) request weight per 1 MINUTE is 10. "
@@ -392,11 +394,11 @@ extension RESTRoutesTests {
         var logger = Logger(label: "replay.rest.test")
         logger.logLevel = .critical
         let state = ReplayState(
-            clock: ReplayClock(start: Self.now, speed: 0), spot: spot ? try Self.spotData.get() : nil,
-            futures: try Self.futuresData.get(), options: options, logger: logger)
+            clock: ReplayClock(start: Self.now, speed: 0), spot: spot ? try await Self.spotData.get() : nil,
+            futures: try await SharedFixture.futures(), options: options, logger: logger)
         let faults = RESTFaults()
         let router = Router()
-        RESTRoutes.register(on: router, state: state, faults: faults)
+        RESTRoutes.register(on: router, state: state, faults: faults, wallMillis: { Self.frozenWallMillis })
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -418,14 +420,14 @@ extension RESTRoutesTests {
 
     /// A client that neither retries nor waits out 429s, so each call shows one answer; a new
     /// one per request, since a client that saw a 429 or 418 refuses to send.
-    static func client(timeout: Duration = .seconds(10)) -> RESTClient {
-        RESTClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(2), maxRetries: 0, maxRetryAfterWait: .zero))
+    static func client(timeout: Duration = .seconds(60)) -> RESTClient {
+        RESTClient(configuration: .init(timeout: timeout, connectTimeout: .seconds(30), maxRetries: 0, maxRetryAfterWait: .zero))
     }
 
     /// The error a request fails with (a test failure if it succeeds).
     static func failure(
         _ url: String, _ query: [(String, String)] = [], method: RESTClient.Method = .get, body: String? = nil,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(60)
     ) async throws -> RESTError {
         do {
             let response = try await client(timeout: timeout).execute(
@@ -470,10 +472,9 @@ extension RESTRoutesTests {
     }
 
     /// Sleeps into the next wall-clock minute when less than 20 s are left of this one.
-    static func waitForFreshMinute() async throws {
-        let millis = Int64(Date().timeIntervalSince1970 * 1000) % 60_000
-        if millis > 40_000 { try await Task.sleep(for: .milliseconds(60_000 - millis + 100)) }
-    }
+    /// The weight limiter's wall clock in these tests: frozen a second into a minute, so weights
+    /// add up however slowly a loaded machine serves the requests.
+    static let frozenWallMillis: Int64 = 1_765_000_000_000 / 60_000 * 60_000 + 1_000
 
     struct Unexpected: Error {}
 }
@@ -546,6 +547,11 @@ extension RESTRoutesTests {
     struct OpenInterestBody: Decodable {
         let symbol, openInterest: String
         let time: Int64
+    }
+
+    struct OpenInterestHistBody: Decodable {
+        let symbol, sumOpenInterest, sumOpenInterestValue: String
+        let timestamp: Int64
     }
 
     struct LongShortBody: Decodable {

@@ -14,7 +14,7 @@ import WSClient
         start: Int64, speed: Double, options: ReplayOptions = ReplayOptions(),
         _ body: @Sendable (Int, ReplayState) async throws -> T
     ) async throws -> T {
-        let futures = try SharedFixture.futures.get()
+        let futures = try await SharedFixture.futures()
         var logger = Logger(label: "replay.test")
         logger.logLevel = .warning
         let state = ReplayState(clock: ReplayClock(start: start, speed: speed), spot: nil, futures: futures, options: options, logger: logger)

@@ -1,10 +1,12 @@
 import Replay
 import TestSupport
 
-/// The real futures fixture loaded once for every suite: a debug-build load is CPU-heavy, and
-/// repeating it per suite starves the other tests that run in parallel.
+/// The real futures fixture, loaded once for every suite (see `SharedValue`).
 enum SharedFixture {
-    static let futures: Result<MarketData, any Error> = Result {
+    private static let loaded = SharedValue("fixture.futures") {
         try MarketData.load(market: .futures, directories: [Fixtures.futuresKlines])
     }
+
+    /// The month of futures klines, as the replay server loads them.
+    static func futures() async throws -> MarketData { try await loaded.get() }
 }

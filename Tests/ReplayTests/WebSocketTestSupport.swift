@@ -12,11 +12,6 @@ import WSClient
 import Glibc
 #endif
 
-/// The real futures fixture (7 perpetuals, February 2026), loaded once per test process.
-enum FuturesFixture {
-    static let data: MarketData? = try? SharedFixture.futures.get()
-}
-
 /// A replay server with only the WebSocket routes and controls, on a free loopback port.
 struct WSHarness: Sendable {
     let port: Int
@@ -29,7 +24,7 @@ struct WSHarness: Sendable {
     static func run(
         options: ReplayOptions = .init(), speed: Double = 600, _ body: @Sendable (WSHarness) async throws -> Void
     ) async throws {
-        let data = try #require(FuturesFixture.data)
+        let data = try await SharedFixture.futures()
         try await runWith(data: data, options: options, speed: speed, body)
     }
 

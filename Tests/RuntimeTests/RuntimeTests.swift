@@ -68,7 +68,7 @@ struct StubbornService: Service {
         #expect(await waitUntil { await port.value != nil })
         await app.shutdown()
         // Without the grace limit the service would hold the group for an hour.
-        let stopped = await waitUntil(timeout: .seconds(30)) { await cancelled.count == 1 }
+        let stopped = await waitUntil(timeout: .seconds(60)) { await cancelled.count == 1 }
         #expect(stopped, "the service was cancelled after the grace period")
         if !stopped { running.cancel() }
         try? await running.value

@@ -70,28 +70,9 @@ import TestSupport
     }
 
     static func with(_ name: String, _ body: (Bench) async throws -> Void) async throws {
-        let base = try PostgresConfiguration(url: try TestEnvironment.databaseURL())
-        let schema = TestEnvironment.uniqueName("scheduler_" + name)
-        let admin = try await PostgresConnection.connect(base)
-        try await admin.execute("CREATE SCHEMA \(identifier: schema)")
-        var configuration = base
-        configuration.searchPath = [schema]
-        let pool = PostgresPool(configuration: configuration, options: .init(minimumConnections: 0, maximumConnections: 4))
-        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
-        let keys = RedisKeys(prefix: TestEnvironment.uniqueName(name) + ":")
-        do {
-            try await Schema.migrator().migrate(pool)
-            try await body(Bench(redis: redis, keys: keys, store: CandleStore(postgres: pool)))
-        } catch {
-            Issue.record(error)
+        try await TestStores.with("scheduler_" + name) { stores in
+            try await body(Bench(redis: stores.redis, keys: RedisKeys(prefix: stores.prefix), store: CandleStore(postgres: stores.pool)))
         }
-        if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
-            _ = try? await redis.delete(keys: names)
-        }
-        await redis.close()
-        await pool.close()
-        _ = try? await admin.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-        await admin.close()
     }
 
     /// The enqueue script: a deposed leader writes nothing; a symbol with a job waiting is not
@@ -137,7 +118,7 @@ import TestSupport
             }
             defer { for task in tasks.withLock({ Array($0.values) }) { task.cancel() } }
 
-            #expect(await waitUntil(timeout: .seconds(30)) { first.elector.leadership != nil || second.elector.leadership != nil })
+            #expect(await waitUntil(timeout: .seconds(60)) { first.elector.leadership != nil || second.elector.leadership != nil })
             #expect((first.elector.leadership == nil) != (second.elector.leadership == nil), "exactly one leads")
             let leader = first.elector.leadership != nil ? first : second
             let standby = leader === first ? second : first
@@ -151,7 +132,7 @@ import TestSupport
                     minute += 60_000
                     let before = scheduled.count
                     try await bench.commit(symbols, minute: minute)
-                    _ = await waitUntil(timeout: .seconds(20)) {
+                    _ = await waitUntil(timeout: .seconds(60)) {
                         scheduled += (try? await bench.takeJobs(after: &lastID)).map { $0.map { MarketSymbol($0.market, $0.symbol) } } ?? []
                         return scheduled.count >= before + 2
                     }
@@ -161,7 +142,7 @@ import TestSupport
             let cancelled = tasks.withLock { $0[leader.elector.instance] }
             cancelled?.cancel()
             _ = try? await cancelled?.value
-            #expect(await waitUntil(timeout: .seconds(20)) { standby.elector.leadership != nil }, "the standby takes over")
+            #expect(await waitUntil(timeout: .seconds(60)) { standby.elector.leadership != nil }, "the standby takes over")
             try await advance(6)
 
             // The first batch comes at the first minute (the clock starts), then one per minute.
@@ -170,7 +151,7 @@ import TestSupport
                 #expect(symbol == symbols[index % symbols.count], "job \(index): \(symbol.positionText)")
             }
             let end = minute + 60_000
-            #expect(await waitUntil(timeout: .seconds(10)) { standby.status?.exchangeTime == end }, "the clock is the newest committed close")
+            #expect(await waitUntil(timeout: .seconds(60)) { standby.status?.exchangeTime == end }, "the clock is the newest committed close")
             let status = try #require(standby.status)
             #expect(status.leader == standby.elector.instance && status.mode == "round_robin" && status.symbols == 5)
             let stored = try await bench.redis.hgetall(bench.keys.schedulerStatus)
@@ -187,13 +168,13 @@ import TestSupport
             let service = try bench.service("only", mode: "close")
             let task = Task { try await service.run() }
             defer { task.cancel() }
-            #expect(await waitUntil(timeout: .seconds(20)) { service.elector.leadership != nil && service.status != nil })
+            #expect(await waitUntil(timeout: .seconds(60)) { service.elector.leadership != nil && service.status != nil })
             var lastID = "0-0"
             var jobs: [AnalysisJob] = []
             for minute in 0..<10 {
                 try await bench.commit(symbols, minute: Self.t0 + Int64(minute) * 60_000)
                 if minute == 4 || minute == 9 {
-                    #expect(await waitUntil(timeout: .seconds(20)) {
+                    #expect(await waitUntil(timeout: .seconds(60)) {
                         jobs += (try? await bench.takeJobs(after: &lastID)) ?? []
                         return jobs.count >= (minute == 4 ? 3 : 6)
                     })

@@ -34,7 +34,7 @@ import TestSupport
         var logger = Logger(label: "symbols.serve.test")
         logger.logLevel = .critical
         let service = SymbolsService(
-            refresher: harness.refresher(futures: 10, spot: 12, timeout: .seconds(2)), redis: harness.redis, prefix: harness.prefix,
+            refresher: harness.refresher(futures: 10, spot: 12), redis: harness.redis, prefix: harness.prefix,
             instance: name, settings: settings, readiness: readiness, status: status, logger: logger)
         return Instance(task: Task { try await service.run() }, status: status, readiness: readiness)
     }
@@ -63,7 +63,7 @@ import TestSupport
             // a list that is still fresh.
             leader.task.cancel()
             _ = await leader.task.result
-            #expect(await waitUntil(timeout: .seconds(10)) { follower.status.isLeader })
+            #expect(await waitUntil(timeout: .seconds(60)) { follower.status.isLeader })
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await snapshots(harness) == 2)
         }

@@ -20,6 +20,8 @@ final class SymbolsHarness: Sendable {
     static let stablecoins: Set<String> = ["USDC", "FDUSD", "TUSD"]
 
     let replay: ReplayState
+    /// The replay's data: `markets`' synthetic spot and futures.
+    let data: (spot: MarketData, futures: MarketData)
     let faults: RESTFaults
     let baseURL: String
     let postgres: PostgresPool
@@ -27,8 +29,9 @@ final class SymbolsHarness: Sendable {
     let prefix: String
     let schema: String
 
-    private init(replay: ReplayState, faults: RESTFaults, baseURL: String, postgres: PostgresPool, redis: RedisClient, prefix: String, schema: String) {
+    private init(replay: ReplayState, data: (spot: MarketData, futures: MarketData), faults: RESTFaults, baseURL: String, postgres: PostgresPool, redis: RedisClient, prefix: String, schema: String) {
         self.replay = replay
+        self.data = data
         self.faults = faults
         self.baseURL = baseURL
         self.postgres = postgres
@@ -37,15 +40,16 @@ final class SymbolsHarness: Sendable {
         self.schema = schema
     }
 
-    /// The synthetic markets are generated once per test process.
-    static let markets: (spot: MarketData, futures: MarketData) = (
-        MarketData.synthetic(market: .spot, count: 40, seed: 7, start: start, days: 1),
-        MarketData.synthetic(market: .futures, count: 30, seed: 7, start: start, days: 1)
-    )
+    /// The synthetic markets are generated once per test process (see `SharedValue`).
+    static let markets = SharedValue("symbols.markets") {
+        (spot: MarketData.synthetic(market: .spot, count: 40, seed: 7, start: start, days: 1),
+         futures: MarketData.synthetic(market: .futures, count: 30, seed: 7, start: start, days: 1))
+    }
 
     static func with(_ name: String, _ body: @Sendable (SymbolsHarness) async throws -> Void) async throws {
         var logger = Logger(label: "symbols.test")
         logger.logLevel = .critical
+        let markets = try await markets.get()
         let state = ReplayState(
             clock: ReplayClock(start: start, speed: 0), spot: markets.spot, futures: markets.futures,
             options: ReplayOptions(), logger: logger)
@@ -64,7 +68,7 @@ final class SymbolsHarness: Sendable {
         let postgres = PostgresPool(configuration: try PostgresConfiguration(url: target), options: .init(minimumConnections: 0, maximumConnections: 6))
         let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
         let harness = SymbolsHarness(
-            replay: state, faults: server.restFaults, baseURL: "http://127.0.0.1:\(bound)", postgres: postgres, redis: redis,
+            replay: state, data: markets, faults: server.restFaults, baseURL: "http://127.0.0.1:\(bound)", postgres: postgres, redis: redis,
             prefix: schema + ":", schema: schema)
         do {
             _ = try await Schema.migrator().migrate(postgres)
@@ -89,11 +93,11 @@ final class SymbolsHarness: Sendable {
 
     /// A refresher against the replay. The REST client neither retries nor waits out a 429,
     /// so failures show at once.
-    func refresher(futures: Int = 10, spot: Int = 12, timeout: Duration = .seconds(10)) -> SymbolRefresher {
+    func refresher(futures: Int = 10, spot: Int = 12, timeout: Duration = .seconds(60)) -> SymbolRefresher {
         var logger = Logger(label: "symbols.test")
         logger.logLevel = .critical
         let client = RESTClient(
-            configuration: .init(timeout: timeout, connectTimeout: .seconds(2), maxRetries: 0, maxRetryAfterWait: .zero),
+            configuration: .init(timeout: timeout, connectTimeout: .seconds(30), maxRetries: 0, maxRetryAfterWait: .zero),
             logger: logger)
         return SymbolRefresher(
             source: BinanceSymbolsSource(client: client, spotURL: baseURL, futuresURL: baseURL),
@@ -106,7 +110,7 @@ final class SymbolsHarness: Sendable {
     /// data without the service's code: eligibility from the symbol definitions, ranking by
     /// exact decimal quote volume.
     func expectedRanking(_ market: Market, count: Int) -> [String] {
-        let data = market == .spot ? Self.markets.spot : Self.markets.futures
+        let data = market == .spot ? self.data.spot : self.data.futures
         let eligible = Set(data.symbols.filter { info in
             info.status == "TRADING" && info.quoteAsset == "USDT" && !Self.stablecoins.contains(info.baseAsset)
                 && !info.permissions.contains("LEVERAGED")

@@ -86,13 +86,23 @@ public final class SpawnedProcess: Sendable {
 /// Whether this process runs as root, in which case PostgreSQL commands run as `postgres`.
 public var runningAsRoot: Bool { getuid() == 0 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-public func waitUntil(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+///
+/// Time the process spent starved of CPU does not count: when a poll's sleep overruns by more
+/// than half a second (two shared cores, a burst of CPU-heavy tests), the deadline moves out by
+/// the overrun, so what is awaited gets the time it was promised once the process runs again.
+public func waitUntil(timeout: Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while clock.now < deadline {
+    let interval = Duration.milliseconds(50)
+    var deadline = clock.now.advanced(by: timeout)
+    while true {
         if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
+        let asleep = clock.now
+        try? await Task.sleep(for: interval)
+        let now = clock.now
+        let overrun = asleep.duration(to: now) - interval
+        if overrun > .milliseconds(500) { deadline = deadline.advanced(by: overrun) }
+        if now >= deadline || Task.isCancelled { break }
     }
     return await condition()
 }

@@ -63,7 +63,7 @@ public final class PrivateRedis: @unchecked Sendable {
         let process = try SpawnedProcess([serverPath] + arguments)
         lock.withLock { self.process = process }
         let port = self.port
-        let ready = await waitUntil(timeout: .seconds(20)) { Self.acceptsConnections(port: port) }
+        let ready = await waitUntil(timeout: .seconds(60)) { Self.acceptsConnections(port: port) }
         guard ready else {
             await stopNow(signal: SIGKILL)
             throw StartFailure(message: "redis-server did not listen on port \(port); see \(directory.path)/redis.log")

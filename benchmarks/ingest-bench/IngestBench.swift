@@ -137,7 +137,7 @@ struct IngestBench: AsyncParsableCommand {
             "--set", "binance.spot_ws_url=ws://127.0.0.1:\(server.port)",
             "--set", "binance.spot_rest_url=http://127.0.0.1:\(server.port)",
             // Nothing to fetch: the firehose's minutes start when the run does.
-            "--set", "ingest.backfill_first_candles=0",
+            "--set", "ingest.backfill_first_candles=0", "--set", "ingest.backfill_history=false", "--set", "ingest.derivatives=false",
         ]
         for setting in settings { arguments += ["--set", setting] }
         if cpu >= 0 { arguments = ["/usr/bin/taskset", "-c", String(cpu)] + arguments }

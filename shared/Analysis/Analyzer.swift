@@ -48,8 +48,8 @@ extension AnalysisInput {
     /// `higherWindow` candles derived from them — complete buckets only, exactly as the
     /// backtest derives them.
     public static func derived(
-        from oneMinute: [Candle], symbol: String, market: Market, oneMinuteWindow: Int = 500, higherWindow: Int = 300,
-        intervals: [CandleInterval] = [.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours],
+        from oneMinute: [Candle], symbol: String, market: Market, oneMinuteWindow: Int = AnalysisWindows.standard.oneMinute,
+        higherWindow: Int = AnalysisWindows.standard.higher, intervals: [CandleInterval] = AnalysisWindows.standard.higherIntervals,
         derivatives: Derivatives? = nil, fearGreed: Double? = nil
     ) -> AnalysisInput {
         var aggregator = CandleAggregator(intervals: intervals)

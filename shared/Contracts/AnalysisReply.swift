@@ -68,3 +68,70 @@ public struct AnalysisReply: Sendable, Codable, Equatable {
         return reply
     }
 }
+
+/// What an inference instance pushes to an on-demand job's reply key when it cannot analyse
+/// the job (it dead-letters it): the requester learns why at once instead of timing out.
+///
+/// | key | value |
+/// |---|---|
+/// | `_v` | schema version, `2` |
+/// | `job_id` | the job answered |
+/// | `error` | the dead-letter reason (`unknown_symbol`, `beyond_stored_candles`, `bad_field`…) |
+/// | `detail` | one line on what was wrong |
+public struct AnalysisFailure: Sendable, Codable, Equatable {
+    public var version: Int
+    public var jobID: String
+    public var error: String
+    public var detail: String
+
+    public init(jobID: String, error: String, detail: String) {
+        self.version = SchemaVersion.current
+        self.jobID = jobID
+        self.error = error
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version = "_v"
+        case jobID = "job_id"
+        case error, detail
+    }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { [UInt8]($0) } ?? []
+    }
+}
+
+/// An element of a reply list: an analysis or the reason there is none.
+public enum OnDemandReply: Sendable, Equatable {
+    case analysis(AnalysisReply)
+    case failure(AnalysisFailure)
+
+    public var jobID: String {
+        switch self {
+        case .analysis(let reply): reply.jobID
+        case .failure(let failure): failure.jobID
+        }
+    }
+
+    /// - Throws: `ContractError` for JSON that is neither document, or a version not read.
+    public static func decode(_ bytes: [UInt8]) throws(ContractError) -> OnDemandReply {
+        struct Probe: Decodable {
+            var error: String?
+        }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(bytes)) else {
+            throw ContractError(.malformed, "a reply is not a JSON object")
+        }
+        guard probe.error != nil else { return .analysis(try AnalysisReply.decode(bytes)) }
+        let failure: AnalysisFailure
+        do {
+            failure = try JSONDecoder().decode(AnalysisFailure.self, from: Data(bytes))
+        } catch {
+            throw ContractError(.malformed, "not an analysis failure: \(error)")
+        }
+        _ = try SchemaVersion.check(String(failure.version))
+        return .failure(failure)
+    }
+}

@@ -16,18 +16,20 @@ import Core
 /// | `jobs` | stream | scheduler → inference group | `AnalysisJob` |
 /// | `jobs:now` | stream | gateway → inference group (read first) | `AnalysisJob` with a reply key |
 /// | `jobs:dead` | stream | inference → operators, gateway | `DeadLetter` |
-/// | `reply:{job_id}` | list, short TTL | inference → gateway | the on-demand job's result |
+/// | `reply:{requester}` | list, short TTL | inference → gateway | on-demand results (`OnDemandReply`); each gateway instance reads its own (`reply:gateway:{instance}`) with one blocking pop |
 /// | `signals` | stream + pub/sub | inference → gateway, notifiers | new signals and outcomes |
 /// | `jobs:queued:{kind}:{market}:{symbol}` | string, PX | scheduler → inference (deletes it) | id of the routine job of that kind waiting |
 /// | `scheduler:status` | hash | scheduler → gateway | `SchedulerStatus` |
 /// | `scheduler:position` | string | scheduler (fenced) | last symbol enqueued, `MarketSymbol.positionText` |
 /// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
 /// | `restarts:{service}:{instance}` | integer | every service | starts of a stable instance id |
+/// | `ratelimit:{key prefix}` | hash, PX | every gateway | an API key's token bucket: `tokens`, `at` (ms of Redis `TIME`) |
 /// | `metrics:history` | capped list | gateway monitor → gateway | samples |
 /// | `alerts` | pub/sub | gateway monitor → WebSocket, notifiers | alert events |
 /// | `lease:{name}` / `lock:{name}` | string, PX | lease holders | the holder's fencing value |
 /// | `ingest:members` | hash | ingest instances | shard balancing |
-/// | `binance:weight` | string | every Binance REST caller | used request weight |
+/// | `binance:weight:{pool}:{minute}` | integer, PX | every Binance REST caller | request weight spent in that minute of Redis `TIME` (pool `spot` or `futures`) |
+/// | `binance:blocked:{pool}` | string, PX | every Binance REST caller | set for a 429's `Retry-After` or a 418 ban: nobody sends until it expires |
 public struct RedisKeys: Sendable, Hashable {
     public let prefix: String
 
@@ -51,7 +53,10 @@ public struct RedisKeys: Sendable, Hashable {
     public var jobs: String { prefix + "jobs" }
     public var jobsNow: String { prefix + "jobs:now" }
     public var jobsDead: String { prefix + "jobs:dead" }
-    public func reply(_ jobID: String) -> String { "\(prefix)reply:\(jobID)" }
+    /// A requester's reply list; replies name their job, so one list serves many requests.
+    public func reply(_ requester: String) -> String { "\(prefix)reply:\(requester)" }
+    /// Whether `key` is a reply list of this prefix: inference pushes to no other key a job names.
+    public func isReplyKey(_ key: String) -> Bool { key.hasPrefix(prefix + "reply:") && key.utf8.count > prefix.utf8.count + 6 }
     public var signals: String { prefix + "signals" }
     /// The backpressure marker of a symbol's routine jobs of one kind (`AnalysisJob.kind`:
     /// `schedule` or `close`): set when such a job is enqueued, deleted by the inference
@@ -72,12 +77,17 @@ public struct RedisKeys: Sendable, Hashable {
     public var healthPattern: String { prefix + "health:*" }
     public func restarts(_ service: String, _ instance: String) -> String { "\(prefix)restarts:\(service):\(instance)" }
     public var metricsHistory: String { prefix + "metrics:history" }
+    /// A token bucket of the gateway's per-key rate limit (`subject`: the key's prefix).
+    public func rateLimit(_ subject: String) -> String { "\(prefix)ratelimit:\(subject)" }
     public var alerts: String { prefix + "alerts" }
     public func lease(_ name: String) -> String { "\(prefix)lease:\(name)" }
     public func lock(_ name: String) -> String { "\(prefix)lock:\(name)" }
     public func shardLease(_ shard: Int) -> String { lease("ingest:shard:\(shard)") }
     public var ingestMembers: String { prefix + "ingest:members" }
-    public var binanceWeight: String { prefix + "binance:weight" }
+    /// The base of a pool's per-minute weight counters (the minute is appended by the budget's script).
+    public func binanceWeight(_ pool: String) -> String { "\(prefix)binance:weight:\(pool)" }
+    /// Present while Binance asked everyone to stop sending to `pool` (429 or 418).
+    public func binanceBlocked(_ pool: String) -> String { "\(prefix)binance:blocked:\(pool)" }
 
     /// Consumer groups.
     public enum Group {

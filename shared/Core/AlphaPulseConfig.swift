@@ -24,6 +24,9 @@ public struct AlphaPulseConfig: Sendable {
         public var futuresWSURL: String
         public var restTimeoutSeconds: Double
         public var restMaxRetries: Int
+        /// Request weight per minute all AlphaPulse processes together may spend, per market.
+        public var weightBudgetSpot: Int
+        public var weightBudgetFutures: Int
     }
 
     public struct Symbols: Sendable {
@@ -60,6 +63,8 @@ public struct AlphaPulseConfig: Sendable {
         public var claimIdleSeconds: Double
         public var backfillFirstCandles: Int
         public var backfillMaxHours: Double
+        public var backfillHistory: Bool
+        public var derivatives: Bool
         public var consistencyIntervalSeconds: Double
         public var shards: Int
         public var leaseTTLSeconds: Double
@@ -141,7 +146,9 @@ public struct AlphaPulseConfig: Sendable {
             futuresRESTURL: Self.trimSlash(resolved.string("binance.futures_rest_url")),
             futuresWSURL: Self.trimSlash(resolved.string("binance.futures_ws_url")),
             restTimeoutSeconds: resolved.double("rest.timeout_seconds"),
-            restMaxRetries: resolved.int("rest.max_retries")
+            restMaxRetries: resolved.int("rest.max_retries"),
+            weightBudgetSpot: resolved.int("binance.weight_budget_spot"),
+            weightBudgetFutures: resolved.int("binance.weight_budget_futures")
         )
         let refresh = resolved.string("symbols.refresh_at").split(separator: ":").map { Int($0)! }
         symbols = Symbols(
@@ -188,6 +195,8 @@ public struct AlphaPulseConfig: Sendable {
             claimIdleSeconds: resolved.double("ingest.claim_idle_seconds"),
             backfillFirstCandles: resolved.int("ingest.backfill_first_candles"),
             backfillMaxHours: resolved.double("ingest.backfill_max_hours"),
+            backfillHistory: resolved.bool("ingest.backfill_history"),
+            derivatives: resolved.bool("ingest.derivatives"),
             consistencyIntervalSeconds: resolved.double("ingest.consistency_interval_seconds"),
             shards: resolved.int("ingest.shards"),
             leaseTTLSeconds: resolved.double("ingest.lease_ttl_seconds"),

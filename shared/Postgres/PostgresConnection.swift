@@ -13,8 +13,14 @@ import Glibc
 /// A connection runs one statement at a time; use `PostgresPool` to share connections
 /// between tasks. Cancelling the awaiting task cancels the running statement on the server.
 public final class PostgresConnection: @unchecked Sendable {
-    // Invariant: `handle` is read and written only on `queue`; `cancelToken` is thread-safe.
+    // Invariant: `handle` and `statements` are read and written only on `queue`; `cancelToken`
+    // is thread-safe.
     private var handle: OpaquePointer?
+    /// Statements prepared on this connection: their server-side names by text and types.
+    private var statements: [PreparedKey: String] = [:]
+    private var statementsPrepared = 0
+    /// Most statements kept prepared; past it they are all deallocated and prepared again as used.
+    public static let maximumPreparedStatements = 256
     private let queue: BlockingQueue
     private let cancelToken: CancelToken
     public let configuration: PostgresConfiguration
@@ -67,13 +73,54 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   `.connectionLost` when the connection broke, `.cancelled` when the task was cancelled.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await runCancellable { handle in
+        if query.isPrepared {
+            return try await runCancellable { [self] handle in
+                let name = try preparedName(query, handle: handle)
+                return try Self.withCStrings(query.binds) { values in
+                    PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
+                }
+            }
+        }
+        return try await runCancellable { handle in
             try Self.withCStrings(query.binds) { values in
                 query.types.withUnsafeBufferPointer { types in
                     PQexecParams(handle, query.sql, Int32(query.binds.count), types.baseAddress, values, nil, nil, 0)
                 }
             }
         }
+    }
+
+    /// Runs `query`, prepared on this connection once and reused (see `PostgresQuery.prepared()`).
+    @discardableResult
+    public func query(prepared query: PostgresQuery) async throws -> PostgresRows {
+        try await self.query(query.prepared())
+    }
+
+    /// The name `query` is prepared under on this connection, preparing it first if needed.
+    /// Protocol-level prepared statements outlive transactions, rolled back or not. Call on `queue`.
+    private func preparedName(_ query: PostgresQuery, handle: OpaquePointer) throws -> String {
+        let key = PreparedKey(sql: query.sql, types: query.types)
+        if let name = statements[key] { return name }
+        if statements.count >= Self.maximumPreparedStatements {
+            let result = PQexec(handle, "DEALLOCATE ALL")
+            defer { PQclear(result) }
+            _ = try Self.rows(from: result, handle: handle, cancelled: false)
+            statements.removeAll()
+        }
+        statementsPrepared += 1
+        let name = "ap_\(statementsPrepared)"
+        let result = query.types.withUnsafeBufferPointer { types in
+            PQprepare(handle, name, query.sql, Int32(query.types.count), types.baseAddress)
+        }
+        defer { PQclear(result) }
+        _ = try Self.rows(from: result, handle: handle, cancelled: false)
+        statements[key] = name
+        return name
+    }
+
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [UInt32]
     }
 
     /// Runs `query` and returns how many rows it affected.

@@ -74,6 +74,12 @@ public final class PostgresPool: Sendable {
         try await withConnection { try await $0.query(query) }
     }
 
+    /// Runs `query` on a pooled connection, prepared there once and reused (see `PostgresQuery.prepared()`).
+    @discardableResult
+    public func query(prepared query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(query.prepared()) }
+    }
+
     /// Runs `query` on a pooled connection and returns the affected-row count.
     @discardableResult
     public func execute(_ query: PostgresQuery) async throws -> Int {

@@ -32,6 +32,19 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         self.types = stringInterpolation.types
     }
 
+    /// Whether the statement is prepared once per connection and then executed by name.
+    public private(set) var isPrepared = false
+
+    /// This statement, prepared once per connection and executed by name after that: the server
+    /// parses and plans it once (a generic plan once it finds one as good), not on every run.
+    /// For fixed text run many times with different values; text that varies from run to run
+    /// would only fill the connection's statement cache.
+    public func prepared() -> PostgresQuery {
+        var copy = self
+        copy.isPrepared = true
+        return copy
+    }
+
     /// The SQL text only; bound values are never shown.
     public var description: String { sql }
 

@@ -36,6 +36,8 @@ extension RESTClient {
         public var retryNonIdempotentRequests: Bool
         /// Larger response bodies fail with ``RESTError/Code/transport``. Default 64 MiB.
         public var maxResponseBytes: Int
+        /// The shared weight budget requests with a ``Request/cost`` draw from. Default none.
+        public var budget: (any RequestBudget)?
 
         /// Creates a configuration; every parameter has the documented default.
         public init(
@@ -50,8 +52,10 @@ extension RESTClient {
             defaultRetryAfter: Duration = .seconds(30),
             defaultBanDuration: Duration = .seconds(120),
             retryNonIdempotentRequests: Bool = false,
-            maxResponseBytes: Int = 64 << 20
+            maxResponseBytes: Int = 64 << 20,
+            budget: (any RequestBudget)? = nil
         ) {
+            self.budget = budget
             self.timeout = timeout
             self.connectTimeout = connectTimeout
             self.maxRetries = maxRetries

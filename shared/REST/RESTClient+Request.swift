@@ -46,14 +46,19 @@ extension RESTClient {
         public var headers: Headers
         /// The request body, sent with the method as is.
         public var body: [UInt8]?
+        /// What each attempt costs in the configuration's ``RESTClient/Configuration/budget``
+        /// (nil: the request is not budgeted).
+        public var cost: RequestCost?
 
         public init(
             method: Method = .get,
             url: String,
             query: [(name: String, value: String)] = [],
             headers: Headers = [:],
-            body: [UInt8]? = nil
+            body: [UInt8]? = nil,
+            cost: RequestCost? = nil
         ) {
+            self.cost = cost
             self.method = method
             self.url = url
             self.query = query

@@ -69,9 +69,9 @@ public final class RESTClient: Sendable {
 
     /// Sends a GET request; see ``execute(_:)``.
     public func get(
-        _ url: String, query: [(name: String, value: String)] = [], headers: Headers = [:]
+        _ url: String, query: [(name: String, value: String)] = [], headers: Headers = [:], cost: RequestCost? = nil
     ) async throws -> Response {
-        try await execute(Request(method: .get, url: url, query: query, headers: headers))
+        try await execute(Request(method: .get, url: url, query: query, headers: headers, cost: cost))
     }
 
     /// Sends `request`, retrying as configured, and returns the 2xx response.
@@ -80,7 +80,8 @@ public final class RESTClient: Sendable {
     ///   sent; `connectFailed`, `timeout` or `transport` once retries are used up;
     ///   `httpStatus` for any other non-2xx final status; `rateLimited` for a 429 whose wait
     ///   exceeds the configured maximum (or when retries are used up); `banned` for a 418 and
-    ///   for every request during a ban; `cancelled` when the task is cancelled.
+    ///   for every request during a ban; `cancelled` when the task is cancelled; `budget` when
+    ///   the request has a cost and the configuration's budget cannot be consulted.
     public func execute(_ request: Request) async throws -> Response {
         let target = request.redactedDescription
         guard let url = request.validatedURL() else {
@@ -106,6 +107,15 @@ public final class RESTClient: Sendable {
         var attempts = 0
         while true {
             try await waitUntilSendingIsAllowed(target: target, attempts: attempts)
+            if let cost = request.cost, let budget = configuration.budget {
+                do {
+                    try await budget.spend(cost.weight, from: cost.pool)
+                } catch is CancellationError {
+                    throw failed(RESTError(.cancelled, request: target, attempts: attempts))
+                } catch {
+                    throw failed(RESTError(.budget, request: target, detail: "\(error)", attempts: attempts))
+                }
+            }
             let transfer: CurlTransferResult?
             do {
                 transfer = try await pool.withHandle { handle -> CurlTransferResult? in
@@ -120,6 +130,9 @@ public final class RESTClient: Sendable {
             }
             guard let transfer else { continue }
             attempts += 1
+            if let cost = request.cost, let budget = configuration.budget, transfer.succeeded {
+                await report(transfer, to: budget, pool: cost.pool)
+            }
 
             switch classify(transfer, retrySafe: retrySafe, target: target, attempts: attempts) {
             case .success(let response):
@@ -143,6 +156,19 @@ public final class RESTClient: Sendable {
                     throw failed(RESTError(.cancelled, request: target, attempts: attempts))
                 }
             }
+        }
+    }
+
+    /// Tells the shared budget what the server said: its used-weight count, and a 429 cool-down
+    /// or 418 ban that every caller must honour.
+    private func report(_ transfer: CurlTransferResult, to budget: any RequestBudget, pool: String) async {
+        if let used = transfer.headers["X-MBX-USED-WEIGHT-1M"].flatMap({ Int($0) }) {
+            await budget.observe(usedWeight: used, in: pool)
+        }
+        switch transfer.status {
+        case 429: await budget.block(pool, for: parseRetryAfter(transfer.headers["Retry-After"]) ?? configuration.defaultRetryAfter)
+        case 418: await budget.block(pool, for: parseRetryAfter(transfer.headers["Retry-After"]) ?? configuration.defaultBanDuration)
+        default: break
         }
     }
 

@@ -11,7 +11,7 @@ public struct RESTError: Error, Sendable, CustomStringConvertible, CustomDebugSt
     /// What went wrong. New codes may be added in later versions.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case invalidURL, invalidRequest, connectFailed, timeout, httpStatus, rateLimited, banned, decoding, cancelled, transport
+            case invalidURL, invalidRequest, connectFailed, timeout, httpStatus, rateLimited, banned, decoding, cancelled, transport, budget
         }
 
         private let base: Base
@@ -38,6 +38,8 @@ public struct RESTError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         public static let cancelled = Code(.cancelled)
         /// Any other transfer failure (connection reset, bad response, body too large …).
         public static let transport = Code(.transport)
+        /// The shared request budget (``RequestBudget``) could not be consulted; nothing was sent.
+        public static let budget = Code(.budget)
 
         public var description: String { base.rawValue }
     }
@@ -104,7 +106,7 @@ public struct RESTError: Error, Sendable, CustomStringConvertible, CustomDebugSt
             if let retryAfter { text += ": retry after \(retryAfter.seconds) s" }
         case .banned:
             if let bannedUntil { text += ": banned until \(bannedUntil.formatted(.iso8601))" }
-        case .decoding:
+        case .decoding, .budget:
             if let detail { text += ": \(detail)" }
         case .connectFailed, .timeout, .transport:
             if let curlCode { text += ": curl \(curlCode)" }

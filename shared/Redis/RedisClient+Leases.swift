@@ -37,7 +37,12 @@ extension RedisClient {
     /// - Returns: `false` when the lease was no longer ours, and nothing was deleted.
     @discardableResult
     public func releaseLease(_ lease: RedisLease) async throws -> Bool {
-        try await integer(["EVAL", RedisArgument(Self.releaseScript), "1", RedisArgument(lease.key), RedisArgument(lease.token)]) == 1
+        try await integer(Self.releaseLeaseCommand(lease)) == 1
+    }
+
+    /// The command `releaseLease` sends, for a pipeline (reply 1 when released, 0 when not held).
+    public static func releaseLeaseCommand(_ lease: RedisLease) -> [RedisArgument] {
+        ["EVAL", RedisArgument(releaseScript), "1", RedisArgument(lease.key), RedisArgument(lease.token)]
     }
 
     /// 128 random bits as 32 hex digits.

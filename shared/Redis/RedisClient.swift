@@ -82,7 +82,9 @@ public final class RedisClient: Sendable {
 
     // MARK: - Reply decoding for the typed helpers
 
-    func integer(_ arguments: [RedisArgument], timeout: Duration? = nil) async throws -> Int {
+    /// Sends a command whose reply is an integer (e.g. `EVAL` of a script returning one).
+    /// - Throws: `RedisError.unexpected` for any other reply.
+    public func integer(_ arguments: [RedisArgument], timeout: Duration? = nil) async throws -> Int {
         let value = try await send(arguments: arguments, timeout: timeout)
         guard case .integer(let number) = value, let result = Int(exactly: number) else {
             throw RedisError.unexpected(value, expected: "an integer", command: arguments.first?.text)

@@ -43,8 +43,9 @@ public struct RedisMessage: Sendable, Hashable {
 /// messages published while it was disconnected are lost, as pub/sub promises no more.
 /// It keeps retrying until the server is back; only authentication or server errors end
 /// the sequence with a thrown `RedisError`. Cancelling the iterating task interrupts the
-/// wait and ends the sequence (`nil`); `close()` or dropping the subscriber closes the
-/// connection. Iterate it from one task at a time.
+/// wait, ends the sequence (`nil`) and closes the connection, whether the cancellation came
+/// during a wait or before it; `close()` or dropping the subscriber closes it too. Iterate it
+/// from one task at a time.
 public final class RedisSubscriber: AsyncSequence, Sendable {
     public typealias Element = RedisMessage
 
@@ -108,14 +109,16 @@ public final class RedisSubscriber: AsyncSequence, Sendable {
                 }
             } catch {
                 switch error.code {
-                case .cancelled, .clientClosed:
+                case .clientClosed:
                     return nil
+                case .cancelled:
+                    return await ended()
                 case .connectionLost, .connectionFailed, .timeout:
                     logger.info("redis subscription interrupted, resubscribing", metadata: ["error": "\(error)"])
                     do {
                         try await Task.sleep(for: delay * Double.random(in: 0.5...1.0))
                     } catch {
-                        return nil
+                        return await ended()
                     }
                     delay = Swift.min(delay * 2, configuration.maximumReconnectDelay)
                 default:
@@ -123,6 +126,12 @@ public final class RedisSubscriber: AsyncSequence, Sendable {
                 }
             }
         }
+        return await ended()
+    }
+
+    /// Ends the subscription of a cancelled iteration: the server stops sending to it.
+    private func ended() async -> RedisMessage? {
+        await connection.close()
         return nil
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 
@@ -7,12 +8,18 @@ import Prometheus
 /// 503 when a watched work loop has stalled, see `Readiness.watch`)
 /// and `/readyz` (every readiness check passes; 503 with the failures otherwise).
 public enum HealthServer {
-    /// - Parameter onRunning: called with the bound port once the server listens (useful with port 0).
+    /// - Parameters:
+    ///   - routes: adds a service's own middleware and routes (the gateway's API); called first,
+    ///     so its middleware wraps the health routes too.
+    ///   - server: the HTTP server (the gateway's upgrades WebSockets too).
+    ///   - onRunning: called with the bound port once the server listens (useful with port 0).
     public static func make(
         service: String, host: String, port: Int, readiness: Readiness, registry: PrometheusCollectorRegistry,
-        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        logger: Logger, routes: (Router<BasicRequestContext>) -> Void = { _ in }, server: HTTPServerBuilder = .http1(),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        routes(router)
         router.get("healthz") { _, _ -> Response in
             let stalled = readiness.stalled()
             guard stalled.isEmpty else {
@@ -42,6 +49,7 @@ public enum HealthServer {
         }
         return Application(
             router: router,
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "alphapulse-\(service)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger

@@ -63,8 +63,11 @@ public final class LeaderElector: Sendable {
             }
         } catch is CancellationError {
             if let token = state.withLock({ $0.token }) {
-                _ = try? await redis.releaseLease(RedisLease(key: key, token: token, ttl: .seconds(1)))
-                logger.info("released the lead", metadata: ["lease.key": "\(key)"])
+                // In a task of its own: this one is cancelled, and the release must still be sent
+                // so a standby takes over at once rather than after the TTL.
+                let redis = self.redis, key = self.key
+                let released = await Task { (try? await redis.releaseLease(RedisLease(key: key, token: token, ttl: .seconds(1)))) ?? false }.value
+                logger.info(released ? "released the lead" : "could not release the lead; it lapses after its TTL", metadata: ["lease.key": "\(key)"])
             }
             throw CancellationError()
         }

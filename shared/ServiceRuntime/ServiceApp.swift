@@ -1,5 +1,7 @@
 import Core
 import Foundation
+import Hummingbird
+import HummingbirdCore
 import Logging
 import Postgres
 import Prometheus
@@ -31,15 +33,22 @@ public final class ServiceApp: Sendable {
 
     /// Connects to the stores and migrates. Fails fast with a clear error when the
     /// configuration is wrong or the database cannot be migrated.
-    public init(service: String, config: AlphaPulseConfig, port: Int? = nil) async throws {
+    /// - Parameter sessionSettings: PostgreSQL settings for every pooled session of this service
+    ///   (`name=value`), after those of `database.url`.
+    public init(service: String, config: AlphaPulseConfig, port: Int? = nil, sessionSettings: [String] = []) async throws {
         let registry = Observability.bootstrap(service: service, config: config)
         let instance = config.runtime.instanceID.isEmpty
             ? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
             : config.runtime.instanceID
         var logger = Logger(label: "alphapulse.\(service)")
         logger[metadataKey: "instance"] = "\(instance)"
+        var postgresConfiguration = try PostgresConfiguration(url: config.database.url)
+        if !sessionSettings.isEmpty {
+            let options = ([postgresConfiguration.extraParameters["options"] ?? ""] + sessionSettings.map { "-c " + $0 })
+            postgresConfiguration.extraParameters["options"] = options.filter { !$0.isEmpty }.joined(separator: " ")
+        }
         let postgres = PostgresPool(
-            configuration: try PostgresConfiguration(url: config.database.url),
+            configuration: postgresConfiguration,
             options: .init(
                 minimumConnections: config.database.poolMin, maximumConnections: config.database.poolMax,
                 acquireTimeout: .seconds(config.database.acquireTimeoutSeconds)
@@ -73,14 +82,17 @@ public final class ServiceApp: Sendable {
     /// - Parameters:
     ///   - stats: extra heartbeat fields, sampled at every beat.
     ///   - signals: the signals that start a graceful shutdown (none in tests).
+    ///   - routes: the service's own HTTP middleware and routes, on its port (see `HealthServer.make`).
+    ///   - server: the HTTP server (`.http1()`; the gateway's also upgrades WebSockets).
     public func run(
         _ services: [any Service], stats: @escaping Heartbeat.Stats = { [] },
-        signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        server: HTTPServerBuilder = .http1(), routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) async throws {
         let config = context.config
         let http = HealthServer.make(
             service: context.service, host: config.runtime.httpHost, port: port, readiness: context.readiness,
-            registry: registry, logger: context.logger, onRunning: onListening
+            registry: registry, logger: context.logger, routes: routes, server: server, onRunning: onListening
         )
         let heartbeat = Heartbeat(
             service: context.service, instance: context.instance, prefix: config.redis.prefix,

@@ -32,12 +32,12 @@ extension AnalysisStore {
         var valid: Set<CandleInterval> = []
         if !candidates.isEmpty {
             let intervals = Array(candidates.keys)
-            let rows = try await postgres.query("""
+            let rows = try await postgres.query(prepared: """
                 SELECT w.iv, s.n, s.u
                 FROM unnest(\(intervals.map(\.rawValue))::text[], \(intervals.map { candidates[$0]!.candles.first!.openTime })::bigint[],
                             \(intervals.map { candidates[$0]!.candles.last!.openTime })::bigint[]) AS w(iv, f, t)
                 CROSS JOIN LATERAL (
-                    SELECT count(*) AS n, coalesce(max((extract(epoch FROM updated_at) * 1000000)::bigint), 0) AS u
+                    SELECT count(*) AS n, coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0) AS u
                     FROM candles
                     WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = w.iv
                       AND open_time >= timestamptz 'epoch' + w.f * interval '1 millisecond'
@@ -55,7 +55,7 @@ extension AnalysisStore {
         let reads = wants.map { want -> (Want, Int64) in
             (want, valid.contains(want.interval) ? candidates[want.interval]!.candles.last!.openTime : 0)
         }
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(prepared: """
             SELECT w.iv, (extract(epoch FROM c.open_time) * 1000)::bigint, (extract(epoch FROM c.close_time) * 1000)::bigint,
                    c.open::float8, c.high::float8, c.low::float8, c.close::float8, c.volume::float8, c.quote_volume::float8, c.trades,
                    c.taker_buy_volume::float8, c.taker_buy_quote_volume::float8, (extract(epoch FROM c.updated_at) * 1000000)::bigint

@@ -1,7 +1,10 @@
 import Analysis
 import ArgumentParser
+import CandleStore
 import Core
 import Foundation
+import Logging
+import Postgres
 import ServiceRuntime
 
 /// `alphapulse-inference backtest --klines FILE… [--market] [--from] [--to] [--report FILE.json]`.
@@ -41,6 +44,10 @@ public struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Seed of the random baseline.")
     var seed: UInt64 = 0x5EED
 
+    @Flag(help: ArgumentHelp(
+        "Read the futures symbols' derivatives history (funding, premium, open interest, long/short ratio) from the configured database, as the live service reads it, so the sentiment and crypto-metrics heads vote from it."))
+    var derivatives = false
+
     public init() {}
 
     public func validate() throws {
@@ -60,9 +67,26 @@ public struct BacktestCommand: AsyncParsableCommand {
             heads: Heads.all(), consensus: ConsensusRules(config.signals), signals: SignalRules(config.signals), options: options,
             atr: { stopATR($0) })
         let candles = series.values.flatMap { $0 }
+        var histories: [String: DerivativesHistory] = [:]
+        if derivatives, market == .futures, let first = candles.map(\.openTime).min(), let last = candles.map(\.closeTime).max() {
+            let pool = PostgresPool(
+                configuration: try PostgresConfiguration(url: config.database.url),
+                options: .init(minimumConnections: 0, maximumConnections: 1, acquireTimeout: .seconds(config.database.acquireTimeoutSeconds)),
+                logger: Logger(label: "alphapulse.inference"))
+            do {
+                // Funding samples reach back their window's span before the first candle.
+                histories = try await DerivativesStore(postgres: pool).histories(
+                    symbols: Array(Set(candles.map(\.symbol))).sorted(), from: first - 5 * 86_400_000, to: last)
+                await pool.close()
+            } catch {
+                await pool.close()
+                throw error
+            }
+            FileHandle.standardError.write(Data("derivatives history of \(histories.count) symbol(s) from the database\n".utf8))
+        }
         let terminal = isatty(STDERR_FILENO) == 1
         let started = ContinuousClock.now
-        let result = backtester.run(candles) { fraction in
+        let result = backtester.run(candles, derivatives: histories) { fraction in
             guard terminal else { return }
             let width = 30
             let filled = Int((fraction * Double(width)).rounded(.down))

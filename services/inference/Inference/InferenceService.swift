@@ -1,4 +1,5 @@
 import Analysis
+import CandleStore
 import Contracts
 import Core
 import Foundation
@@ -32,7 +33,10 @@ public final class InferenceService: Service, Sendable {
         public var signalsMaxLength: Int
         public var retentionDays: Double
         public var readBlock: Duration = .seconds(1)
-        public var batch = 16
+        /// Most jobs read at once, and so committed in one transaction.
+        public var batch: Int
+        /// Jobs of distinct symbols whose inputs are read and heads run at once.
+        public var concurrency: Int
 
         public init(config: AlphaPulseConfig, consumer: String) {
             let resolved = config.resolved
@@ -42,6 +46,8 @@ public final class InferenceService: Service, Sendable {
             replyTTL = .milliseconds(Int64(resolved.double("inference.reply_ttl_seconds") * 1000))
             signalsMaxLength = resolved.int("signals.stream_maxlen")
             retentionDays = resolved.double("analysis.retention_days")
+            batch = resolved.int("inference.batch_size")
+            concurrency = resolved.int("inference.concurrency")
         }
     }
 
@@ -64,6 +70,7 @@ public final class InferenceService: Service, Sendable {
     let keys: RedisKeys
     let logger: Logger
     let counts = Mutex(Counts())
+    private let rateSample = Mutex<(time: ContinuousClock.Instant, analysed: Int)?>(nil)
     /// First time a job beyond the stored candles was seen, by entry id (bounded by the pending jobs).
     let deferred = Mutex<[String: ContinuousClock.Instant]>([:])
     public let progress = WorkProgress(name: "jobs")
@@ -83,14 +90,41 @@ public final class InferenceService: Service, Sendable {
 
     public var counters: Counts { counts.withLock { $0 } }
 
-    public func stats() -> [(String, String)] {
+    /// Heartbeat fields: the counters since start; `jobs_per_second` (analyses committed since
+    /// the previous beat, per second); `group_lag` (jobs not yet delivered to the group) and
+    /// `group_pending` (delivered, not yet acknowledged), over `jobs` and `jobs:now`
+    /// (absent while Redis cannot tell); cache figures.
+    public func stats() async -> [(String, String)] {
         let counts = counters
+        let now = ContinuousClock.now
+        let rate = rateSample.withLock { previous -> Double? in
+            defer { previous = (now, counts.analysed) }
+            guard let previous, now > previous.time else { return nil }
+            let seconds = Double((now - previous.time).components.seconds) + Double((now - previous.time).components.attoseconds) / 1e18
+            return seconds > 0 ? Double(counts.analysed - previous.analysed) / seconds : nil
+        }
+        var group: [(String, String)] = []
+        var lag = 0
+        var pending = 0
+        var known = true
+        for stream in [keys.jobs, keys.jobsNow] {
+            guard let info = try? await redis.xinfoGroups(stream) else {
+                known = false
+                break
+            }
+            let mine = info.first { $0.name == RedisKeys.Group.inference }
+            if let mine, mine.lag == nil { known = false }
+            lag += mine?.lag ?? 0
+            pending += mine?.pending ?? 0
+        }
+        if known { group = [("group_lag", String(lag)), ("group_pending", String(pending))] }
+        if let rate { group.append(("jobs_per_second", String(format: "%.2f", rate))) }
         let cacheFields: [(String, String)] = cache.map { cache in
             let c = cache.counts
             return [("cache_symbols", String(cache.symbols)), ("cache_bytes", String(cache.bytes)), ("cache_hits", String(c.hits)),
                     ("cache_misses", String(c.misses + c.reloads))]
         } ?? []
-        return cacheFields + [
+        return group + cacheFields + [
             ("analysed", String(counts.analysed)), ("coalesced", String(counts.coalesced)), ("dead_letters", String(counts.dead)),
             ("signals", String(counts.signals)), ("resolved", String(counts.resolved)), ("published", String(counts.published)),
         ]
@@ -159,10 +193,8 @@ public final class InferenceService: Service, Sendable {
                 try await Task.sleep(for: .milliseconds(500))
                 continue
             }
-            for entry in entries {
-                try Task.checkCancellation()
-                if let moment = await process(entry) { newestMoment = max(newestMoment, moment) }
-            }
+            try Task.checkCancellation()
+            if let moment = await process(entries) { newestMoment = max(newestMoment, moment) }
             // Whatever an earlier publication left behind (Redis down at the time) goes out within 10 s.
             if ContinuousClock.now - lastSweep >= .seconds(10) {
                 lastSweep = ContinuousClock.now
@@ -181,31 +213,138 @@ public final class InferenceService: Service, Sendable {
         }
     }
 
-    /// Handles one job entry; returns its moment when it was analysed or found analysed.
+    /// Handles job entries; returns the newest moment analysed or found analysed.
+    ///
+    /// Entries are worked off in rounds of at most one job per symbol (a symbol's later jobs go
+    /// to the next round, so its signal state carries over in order). In a round, up to
+    /// `settings.concurrency` jobs read their inputs and run the heads at once; then the round's
+    /// analyses commit in one transaction (`AnalysisStore.commit(batch:)`), and the finished
+    /// entries are acknowledged, and their waiting markers released, in one Redis pipeline.
     @discardableResult
-    func process(_ entry: RedisStreamEntry) async -> Int64? {
-        let job: AnalysisJob
-        do throws(ContractError) {
-            job = try AnalysisJob(fields: StreamFields(entry.fields))
-        } catch {
-            await deadLetter(entry, reason: error.reason.description, detail: error.detail)
-            return nil
+    func process(_ entries: [RedisStreamEntry]) async -> Int64? {
+        var jobs: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
+        for entry in entries {
+            do throws(ContractError) {
+                jobs.append((entry, try AnalysisJob(fields: StreamFields(entry.fields))))
+            } catch {
+                await deadLetter(entry, reason: error.reason.description, detail: error.detail)
+            }
         }
+        var newest: Int64?
+        while !jobs.isEmpty {
+            var seen: Set<MarketSymbol> = []
+            var round: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
+            var later: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
+            for item in jobs {
+                if seen.insert(MarketSymbol(item.job.market, item.job.symbol)).inserted { round.append(item) } else { later.append(item) }
+            }
+            jobs = later
+            if let moment = await processRound(round) { newest = max(newest ?? .min, moment) }
+        }
+        return newest
+    }
+
+    /// What reading a job's inputs and running the heads gave.
+    /// What reading a job's inputs and running the heads gave: an analysis to commit
+    /// (`item`), a moment not stored (`notStored`, with the newest stored minute, nil when none
+    /// at all), or a failure to retry.
+    struct Prepared: Sendable {
+        var item: AnalysisStore.BatchItem?
+        var consensus: Consensus?
+        var notStored = false
+        var newestStored: Int64?
+        var failure: String?
+    }
+
+    /// One result slot per job of a round, filled by the round's child tasks.
+    final class PreparedSlots: Sendable {
+        private let slots: Mutex<[Prepared]>
+        init(count: Int) { slots = Mutex(Array(repeating: Prepared(failure: "not prepared"), count: count)) }
+        func set(_ index: Int, _ value: Prepared) { slots.withLock { $0[index] = value } }
+        var values: [Prepared] { slots.withLock { $0 } }
+    }
+
+    private func processRound(_ round: [(entry: RedisStreamEntry, job: AnalysisJob)]) async -> Int64? {
         let started = ContinuousClock.now
-        do {
-            switch try await analyse(job, started: started) {
-            case .committed(let published):
-                if published { await publishCommitted() }
-            case .alreadyAnalysed:
+        let jobs = round.map(\.job)
+        let width = max(1, settings.concurrency)
+        // Each child task writes its own slot; the group returns nothing (a tuple result of this
+        // shape came back with a corrupt index in debug builds of Swift 6.3.1).
+        let slots = PreparedSlots(count: round.count)
+        await withTaskGroup(of: Void.self) { group in
+            for (index, job) in jobs.enumerated() {
+                if index >= width { await group.next() }
+                group.addTask {
+                    do {
+                        slots.set(index, try await self.prepare(job, started: started))
+                    } catch {
+                        slots.set(index, Prepared(failure: "\(error)"))
+                    }
+                }
+            }
+        }
+        let prepared = slots.values
+        var items: [AnalysisStore.BatchItem] = []
+        var itemIndices: [Int] = []
+        for (index, result) in prepared.enumerated() {
+            if let item = result.item {
+                items.append(item)
+                itemIndices.append(index)
+            }
+        }
+        var results: [CommitResult?] = []
+        var commitError: String?
+        if !items.isEmpty {
+            do {
+                results = try await store.commit(batch: items)
+            } catch {
+                commitError = "\(error)"
+            }
+        }
+        var finished: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
+        var publish = false
+        var newest: Int64?
+        for (position, index) in itemIndices.enumerated() {
+            let (entry, job) = round[index]
+            guard let item = prepared[index].item, let consensus = prepared[index].consensus else { continue }
+            if let commitError {
+                retry(job, commitError)
+                continue
+            }
+            Timer(label: "alphapulse.inference.queue_wait").recordMilliseconds(Int64(item.analysis.queueWaitMilliseconds))
+            Timer(label: "alphapulse.inference.compute").recordNanoseconds(Int64(item.analysis.computeMilliseconds * 1e6))
+            for vote in consensus.votes {
+                Counter(label: "alphapulse.inference.votes", dimensions: [("head", vote.head.rawValue), ("direction", vote.direction.rawValue)]).increment()
+            }
+            if let result = results[position] {
+                counts.withLock {
+                    $0.analysed += 1
+                    if result.signalID != nil { $0.signals += 1 }
+                    if result.resolvedSignalID != nil { $0.resolved += 1 }
+                }
+                Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "analysed")]).increment()
+                if result.signalID != nil { Counter(label: "alphapulse.inference.signals").increment() }
+                if result.resolvedSignalID != nil { Counter(label: "alphapulse.inference.outcomes").increment() }
+                if result.signalID != nil || result.resolvedSignalID != nil { publish = true }
+            } else {
                 // Triggers for one moment coalesce into one analysis; a redelivered job's work is
                 // done, except perhaps its publication.
                 counts.withLock { $0.coalesced += 1 }
                 Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "coalesced")]).increment()
-                await publishCommitted()
-            case .notStored(let newest):
-                guard let newest else {
+                publish = true
+            }
+            finished.append((entry, job))
+            newest = max(newest ?? .min, job.moment)
+        }
+        for (index, result) in prepared.enumerated() {
+            let (entry, job) = round[index]
+            if result.item != nil { continue }
+            if let error = result.failure {
+                retry(job, error)
+            } else if result.notStored {
+                guard let newestStored = result.newestStored else {
                     await deadLetter(entry, reason: "unknown_symbol", detail: "no stored 1m candle of \(job.market.rawValue) \(job.symbol)")
-                    return nil
+                    continue
                 }
                 let first = deferred.withLock { waiting -> ContinuousClock.Instant in
                     // Entries another consumer took over are forgotten after a while (the map stays small).
@@ -216,58 +355,62 @@ public final class InferenceService: Service, Sendable {
                 }
                 if started - first >= settings.grace {
                     await deadLetter(entry, reason: "beyond_stored_candles",
-                                     detail: "moment \(job.moment) is not among the stored minutes (newest \(newest))")
+                                     detail: "moment \(job.moment) is not among the stored minutes (newest \(newestStored))")
                 }
-                return nil  // pending: retried from this consumer's pending list
+                // Otherwise pending: retried from this consumer's pending list.
             }
-            deferred.withLock { _ = $0.removeValue(forKey: entry.id) }
-            await finish(entry, job)
-            return job.moment
-        } catch {
-            counts.withLock { $0.retried += 1 }
-            Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "retried")]).increment()
-            logger.warning("job not committed; it stays pending and is retried", metadata: [
-                "job.id": "\(job.id)", "symbol": "\(job.symbol)", "error": "\(error)",
-            ])
-            try? await Task.sleep(for: .milliseconds(200))
-            return nil
         }
+        if commitError != nil || prepared.contains(where: { $0.failure != nil }) {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        // Published before acknowledged, so a job counts as done only once its events are out.
+        if publish { await publishCommitted() }
+        await finish(finished)
+        return newest
     }
 
-    enum Analysed {
-        /// Stored; `published` when it opened or resolved a signal (events to publish).
-        case committed(published: Bool)
-        case alreadyAnalysed
-        /// The moment's candle is not stored; the newest stored minute (nil: none at all).
-        case notStored(newest: Int64?)
+    private func retry(_ job: AnalysisJob, _ error: String) {
+        counts.withLock { $0.retried += 1 }
+        Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "retried")]).increment()
+        logger.warning("job not committed; it stays pending and is retried", metadata: [
+            "job.id": "\(job.id)", "symbol": "\(job.symbol)", "error": "\(error)",
+        ])
     }
 
-    private func analyse(_ job: AnalysisJob, started: ContinuousClock.Instant) async throws -> Analysed {
+    /// Reads a job's inputs and runs the heads: everything but the commit.
+    private func prepare(_ job: AnalysisJob, started: ContinuousClock.Instant) async throws -> Prepared {
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         let queueWait = Double(max(0, wallNow - job.enqueuedAt))
         let end = job.moment + 60_000
         // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
         let expiryMinutes = Int(live.signalRules.expiryMilliseconds / 60_000) + 2
-        var wants = [AnalysisStore.Want(interval: .oneMinute, before: end, count: max(live.oneMinuteWindow, expiryMinutes))]
+        var wants = [AnalysisStore.Want(interval: .oneMinute, before: end, count: max(live.windows.oneMinute, expiryMinutes))]
         // Higher timeframes: complete candles only, those closed by the moment's close.
-        for interval in live.higherIntervals {
-            wants.append(AnalysisStore.Want(interval: interval, before: interval.bucketStart(end), count: live.higherWindow))
+        for interval in live.windows.higherIntervals {
+            wants.append(AnalysisStore.Want(interval: interval, before: interval.bucketStart(end), count: live.windows.higher))
         }
         let windows = try await store.windows(market: job.market, symbol: job.symbol, wants: wants, cache: cache)
         let minutes = windows[.oneMinute] ?? []
-        let oneMinute = Array(minutes.suffix(live.oneMinuteWindow))
+        let oneMinute = Array(minutes.suffix(live.windows.oneMinute))
         guard let candle = oneMinute.last, candle.openTime == job.moment else {
-            return .notStored(newest: try await store.newestMinute(market: job.market, symbol: job.symbol))
+            return Prepared(notStored: true, newestStored: try await store.newestMinute(market: job.market, symbol: job.symbol))
         }
         var higher: [CandleInterval: [Candle]] = [:]
         var inputs: [String: Int64] = ["1m": candle.openTime, "1m_count": Int64(oneMinute.count)]
-        for interval in live.higherIntervals {
+        for interval in live.windows.higherIntervals {
             let list = windows[interval] ?? []
             higher[interval] = list
             if let last = list.last { inputs[interval.rawValue] = last.openTime }
             inputs[interval.rawValue + "_count"] = Int64(list.count)
         }
-        let input = live.input(symbol: job.symbol, market: job.market, oneMinute: oneMinute, higher: higher)
+        var derivatives: DerivativesHistory?
+        if job.market == .futures {
+            derivatives = try await DerivativesStore(postgres: store.postgres).history(
+                symbol: job.symbol, moment: candle.closeTime, windows: live.derivativesWindows)
+        }
+        let input = live.input(symbol: job.symbol, market: job.market, oneMinute: oneMinute, higher: higher, derivatives: derivatives)
+        // The derivatives used, by their newest sample time: with the candle times, the inputs' identity.
+        for (series, time) in input.derivatives?.newestTimes ?? [:] { inputs[series.rawValue] = time }
         let consensus = live.analyzer.analyze(input)
         let atr = live.stopATR(input)
         let computed = ContinuousClock.now
@@ -277,24 +420,10 @@ public final class InferenceService: Service, Sendable {
             market: job.market, symbol: job.symbol, moment: job.moment, jobID: job.id, reason: job.reason, inputs: inputs,
             missingHeads: LiveAnalysis.missingHeads(consensus), queueWaitMilliseconds: queueWait, computeMilliseconds: computeMilliseconds)
         let live = self.live
-        let result = try await store.commit(pending) { state in
+        let item = AnalysisStore.BatchItem(pending) { state in
             live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: resolution)
         }
-        Timer(label: "alphapulse.inference.queue_wait").recordMilliseconds(Int64(queueWait))
-        Timer(label: "alphapulse.inference.compute").recordNanoseconds(Int64(computeMilliseconds * 1e6))
-        for vote in consensus.votes {
-            Counter(label: "alphapulse.inference.votes", dimensions: [("head", vote.head.rawValue), ("direction", vote.direction.rawValue)]).increment()
-        }
-        guard let result else { return .alreadyAnalysed }
-        counts.withLock {
-            $0.analysed += 1
-            if result.signalID != nil { $0.signals += 1 }
-            if result.resolvedSignalID != nil { $0.resolved += 1 }
-        }
-        Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "analysed")]).increment()
-        if result.signalID != nil { Counter(label: "alphapulse.inference.signals").increment() }
-        if result.resolvedSignalID != nil { Counter(label: "alphapulse.inference.outcomes").increment() }
-        return .committed(published: result.signalID != nil || result.resolvedSignalID != nil)
+        return Prepared(item: item, consensus: consensus)
     }
 
     /// Publishes committed signal events not yet published (the outbox), oldest first.
@@ -315,24 +444,40 @@ public final class InferenceService: Service, Sendable {
     }
 
     /// After the commit: the reply of an on-demand job, the marker, the acknowledgement.
-    private func finish(_ entry: RedisStreamEntry, _ job: AnalysisJob) async {
+    /// Finishes committed jobs: replies to on-demand ones; then, in one pipeline, releases the
+    /// routine ones' waiting markers (compare-and-delete: a newer job of the symbol may have set
+    /// its own) and acknowledges every entry.
+    private func finish(_ done: [(entry: RedisStreamEntry, job: AnalysisJob)]) async {
+        guard !done.isEmpty else { return }
+        for (_, job) in done {
+            guard let replyKey = job.replyKey, keys.isReplyKey(replyKey) else { continue }
+            do {
+                if let stored = try await store.analysis(market: job.market, symbol: job.symbol, moment: job.moment) {
+                    let reply = AnalysisReply(jobID: job.id, analysisID: stored.id, moment: stored.moment, market: job.market,
+                                              symbol: job.symbol, consensus: stored.consensus, signalID: stored.signalID,
+                                              missingHeads: stored.missingHeads)
+                    _ = try await redis.send(arguments: ["LPUSH", RedisArgument(replyKey), RedisArgument(bytes: reply.encoded())])
+                    _ = try await redis.pexpire(replyKey, after: settings.replyTTL)
+                }
+            } catch {
+                logger.warning("on-demand reply not sent yet", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+                return  // unacknowledged: the redelivery finds the analysis and replies
+            }
+        }
+        var commands: [[RedisArgument]] = done.compactMap { item in
+            item.job.replyKey != nil ? nil
+                : RedisClient.releaseLeaseCommand(RedisLease(key: keys.jobQueued(item.job.market, item.job.symbol, kind: item.job.kind), token: item.job.id, ttl: .seconds(1)))
+        }
+        for stream in Set(done.map(\.entry.stream)).sorted() {
+            let ids = done.filter { $0.entry.stream == stream }.map(\.entry.id)
+            commands.append(["XACK", RedisArgument(stream), RedisArgument(RedisKeys.Group.inference)] + ids.map { RedisArgument($0) })
+        }
         do {
-            if let replyKey = job.replyKey, let stored = try await store.analysis(market: job.market, symbol: job.symbol, moment: job.moment) {
-                let reply = AnalysisReply(jobID: job.id, analysisID: stored.id, moment: stored.moment, market: job.market,
-                                          symbol: job.symbol, consensus: stored.consensus, signalID: stored.signalID,
-                                          missingHeads: stored.missingHeads)
-                _ = try await redis.send(arguments: ["LPUSH", RedisArgument(replyKey), RedisArgument(bytes: reply.encoded())])
-                _ = try await redis.pexpire(replyKey, after: settings.replyTTL)
-            }
-            if job.replyKey == nil {
-                // Only this job's marker: a newer job of the symbol may have set its own.
-                // Compare-and-delete, as a lease is released: the marker's value is the job id.
-                _ = try await redis.releaseLease(RedisLease(key: keys.jobQueued(job.market, job.symbol, kind: job.kind), token: job.id, ttl: .seconds(1)))
-            }
-            _ = try await redis.xack(entry.stream, group: RedisKeys.Group.inference, ids: [entry.id])
+            for reply in try await redis.pipeline(commands: commands) { _ = try reply.checked() }
+            deferred.withLock { waiting in for item in done { waiting.removeValue(forKey: item.entry.id) } }
         } catch {
-            // Committed already: a redelivery finds the analysis and only finishes.
-            logger.warning("job committed but not acknowledged yet", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            // Committed already: a redelivery finds the analyses and only finishes.
+            logger.warning("jobs committed but not acknowledged yet", metadata: ["jobs": "\(done.count)", "error": "\(error)"])
         }
     }
 
@@ -342,6 +487,14 @@ public final class InferenceService: Service, Sendable {
             at: Int64(Date().timeIntervalSince1970 * 1000), original: entry.fields)
         do {
             _ = try await redis.xadd(keys.jobsDead, fields: letter.fields, maxLength: 100_000)
+            // An on-demand requester learns why at once. Only a reply list of this prefix is
+            // written: a stream entry must not steer writes to any other key.
+            if let replyKey = entry.fields.first(where: { $0.name == "reply" })?.value, keys.isReplyKey(replyKey), replyKey.utf8.count <= 512 {
+                let jobID = entry.fields.first(where: { $0.name == "id" })?.value ?? ""
+                let failure = AnalysisFailure(jobID: String(jobID.prefix(64)), error: reason, detail: detail)
+                _ = try await redis.send(arguments: ["LPUSH", RedisArgument(replyKey), RedisArgument(bytes: failure.encoded())])
+                _ = try await redis.pexpire(replyKey, after: settings.replyTTL)
+            }
             _ = try await redis.xack(entry.stream, group: RedisKeys.Group.inference, ids: [entry.id])
             deferred.withLock { _ = $0.removeValue(forKey: entry.id) }
             counts.withLock { $0.dead += 1 }

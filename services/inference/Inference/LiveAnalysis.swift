@@ -8,9 +8,8 @@ public struct LiveAnalysis: Sendable {
     public var analyzer: Analyzer
     public var signalRules: SignalRules
     public var stopATR: StopATR
-    public var oneMinuteWindow = 500
-    public var higherWindow = 300
-    public var higherIntervals: [CandleInterval] = [.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours]
+    public var windows = AnalysisWindows.standard
+    public var derivativesWindows = DerivativesWindows.standard
 
     public init(analyzer: Analyzer, signalRules: SignalRules, stopATR: StopATR) {
         self.analyzer = analyzer
@@ -20,10 +19,15 @@ public struct LiveAnalysis: Sendable {
 
     /// The input at `moment`: `oneMinute` (ending with the moment's candle) and the complete
     /// higher-timeframe candles, as the backtest windows them (an empty timeframe is left out).
-    public func input(symbol: String, market: Market, oneMinute: [Candle], higher: [CandleInterval: [Candle]]) -> AnalysisInput {
-        var candles: [CandleInterval: [Candle]] = [.oneMinute: Array(oneMinute.suffix(oneMinuteWindow))]
-        for (interval, list) in higher where !list.isEmpty { candles[interval] = Array(list.suffix(higherWindow)) }
-        return AnalysisInput(symbol: symbol, market: market, candles: candles)
+    public func input(
+        symbol: String, market: Market, oneMinute: [Candle], higher: [CandleInterval: [Candle]], derivatives: DerivativesHistory? = nil
+    ) -> AnalysisInput {
+        var candles: [CandleInterval: [Candle]] = [.oneMinute: Array(oneMinute.suffix(windows.oneMinute))]
+        for (interval, list) in higher where !list.isEmpty { candles[interval] = Array(list.suffix(windows.higher)) }
+        // Futures only, read at the moment's close exactly as the backtest reads it.
+        let moment = oneMinute.last?.closeTime
+        let known = market == .futures ? moment.flatMap { derivatives?.at($0, windows: derivativesWindows) } : nil
+        return AnalysisInput(symbol: symbol, market: market, candles: candles, derivatives: known)
     }
 
     /// Heads that abstained for want of data (neutral, confidence 0, probability ½: `Vote.missingData`).

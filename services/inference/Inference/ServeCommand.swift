@@ -19,7 +19,10 @@ public struct ServeCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let config = try options.load()
-        let app = try await ServiceApp(service: "inference", config: config)
+        // The per-job reads and the round's commit are prepared once per session; a generic
+        // plan (partitions pruned at run time) spares the planner on every run, which otherwise
+        // cost more PostgreSQL time than executing them.
+        let app = try await ServiceApp(service: "inference", config: config, sessionSettings: ["plan_cache_mode=force_generic_plan"])
         let context = app.context
         let live = LiveAnalysis(
             analyzer: Analyzer(heads: Heads.all(), rules: ConsensusRules(config.signals)), signalRules: SignalRules(config.signals),
@@ -29,7 +32,7 @@ public struct ServeCommand: AsyncParsableCommand {
             redis: context.redis, keys: RedisKeys(prefix: config.redis.prefix), logger: context.logger,
             cache: config.resolved.int("inference.cache_max_bytes") > 0 ? CandleCache(maxBytes: config.resolved.int("inference.cache_max_bytes")) : nil)
         context.readiness.watch(service.progress, limit: .seconds(config.ingest.stallSeconds))
-        try await app.run([service], stats: { service.stats() })
+        try await app.run([service], stats: { await service.stats() })
     }
 }
 

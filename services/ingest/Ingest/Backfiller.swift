@@ -7,12 +7,23 @@ import REST
 import Synchronization
 
 /// Fetches over REST the closed 1m klines a symbol is missing and feeds them through the same
-/// path as the stream (the `candles` stream, source `backfill`).
+/// path as the stream (the `candles` stream, source `backfill`), and brings each symbol the
+/// higher-interval history its analyses read.
+///
+/// History: the 1m backfill reaches at most `ingest.backfill_max_hours` back, but the heads
+/// read 300 candles of each higher timeframe (``AnalysisWindows``; 300 4h candles are 50 days).
+/// For each such interval whose newest `count` closed buckets are not all stored, Binance's own
+/// klines of that interval are fetched (one request per interval) and stored beside the
+/// rollups (`CandleStore.insertHistory`: a stored candle, rollup or not, is kept). Binance's
+/// 5m…4h klines equal the rollups of its 1m klines (`HistoryBackfillTests` checks this on the
+/// replay), so a window mixing the two is consistent.
 ///
 /// Requests are queued per symbol (a symbol queued twice is fetched once) and worked off one
-/// at a time, 1,000 klines per request (spot weight 2, futures weight 5), pausing when the
-/// used weight nears the limit (`X-MBX-USED-WEIGHT-1M`: spot 6,000, futures 2,400 per minute;
-/// the REST client itself honours 429/418 `Retry-After`).
+/// at a time, 1,000 klines per request (spot weight 2, futures weight 5). Each request spends
+/// its weight from the suite's one Binance budget (`BinanceBudget`, through the client's
+/// configuration), and the backfill also pauses when Binance's own count nears the limit
+/// (`X-MBX-USED-WEIGHT-1M`: spot 6,000, futures 2,400 per minute; the REST client honours
+/// 429/418 `Retry-After`).
 ///
 /// "Now" is Binance's clock — the newest event time seen on the market's streams — so a
 /// replay running in the past backfills correctly; the kline still in progress is never taken.
@@ -20,18 +31,38 @@ public final class Backfiller: Sendable {
     public struct Settings: Sendable {
         public var firstCandles: Int
         public var maxLookback: Int64
-        public init(firstCandles: Int, maxLookbackHours: Double) {
+        /// Closed candles each higher interval must have stored (empty: no history fetch).
+        public var history: [(interval: CandleInterval, count: Int)]
+        public init(firstCandles: Int, maxLookbackHours: Double, history: [(interval: CandleInterval, count: Int)] = []) {
             self.firstCandles = firstCandles
             self.maxLookback = Int64(maxLookbackHours * 3_600_000)
+            self.history = history.filter { $0.interval != .oneMinute && $0.count > 0 }
         }
     }
 
-    /// A range to fetch, [from, to] of open times; `to` nil means "up to now".
+    /// Where history is read and written.
+    public struct HistoryStore: Sendable {
+        /// Candles of an interval stored with open times in [from, to).
+        public var count: @Sendable (Market, String, CandleInterval, _ from: Int64, _ to: Int64) async throws -> Int
+        /// Stores higher-interval candles, keeping any already stored; returns the rows inserted.
+        public var insert: @Sendable ([CandleRow]) async throws -> Int
+        public init(
+            count: @escaping @Sendable (Market, String, CandleInterval, Int64, Int64) async throws -> Int,
+            insert: @escaping @Sendable ([CandleRow]) async throws -> Int
+        ) {
+            self.count = count
+            self.insert = insert
+        }
+    }
+
+    /// A range of 1m candles to fetch, [from, to] of open times (`to` nil means "up to now"),
+    /// or, with `history`, the symbol's higher-interval history.
     struct Job: Sendable, Hashable {
         var market: Market
         var symbol: String
         var from: Int64?
         var to: Int64?
+        var history = false
     }
 
     let client: RESTClient
@@ -39,15 +70,17 @@ public final class Backfiller: Sendable {
     let sink: KlineSink
     let settings: Settings
     let lastStored: @Sendable (Market, String) async throws -> Int64?
+    let historyStore: HistoryStore?
     let logger: Logger
     let metrics: IngestMetrics
     private let queue = Mutex<(jobs: [Job], wake: AsyncStream<Void>.Continuation?)>(([], nil))
-    private let counts = Mutex<(fetched: Int, failures: Int)>((0, 0))
+    private let counts = Mutex<(fetched: Int, failures: Int, historyRequests: Int)>((0, 0, 0))
 
     public init(
         client: RESTClient, endpoints: ConnectionManager.Endpoints, sink: KlineSink, settings: Settings, metrics: IngestMetrics,
-        logger: Logger, lastStored: @escaping @Sendable (Market, String) async throws -> Int64?
+        logger: Logger, historyStore: HistoryStore? = nil, lastStored: @escaping @Sendable (Market, String) async throws -> Int64?
     ) {
+        self.historyStore = historyStore
         self.client = client
         self.endpoints = endpoints
         self.sink = sink
@@ -57,9 +90,13 @@ public final class Backfiller: Sendable {
         self.lastStored = lastStored
     }
 
-    /// Queues "everything missing since the last stored kline" for each symbol.
+    /// Queues "everything missing since the last stored kline" for each symbol, then (after all
+    /// of those, so live minutes come first) each symbol's missing higher-interval history.
     public func requestSinceLastStored(_ market: Market, _ symbols: [String]) {
         enqueue(symbols.map { Job(market: market, symbol: $0, from: nil, to: nil) })
+        if historyStore != nil, !settings.history.isEmpty {
+            enqueue(symbols.map { Job(market: market, symbol: $0, from: nil, to: nil, history: true) })
+        }
     }
 
     /// Queues one gap (open times `from...to`).
@@ -70,6 +107,8 @@ public final class Backfiller: Sendable {
     /// Candles fetched so far (closed klines handed to the sink).
     public var fetched: Int { counts.withLock { $0.fetched } }
     public var pending: Int { queue.withLock { $0.jobs.count } }
+    /// Klines requests made for higher-interval history so far.
+    public var historyRequests: Int { counts.withLock { $0.historyRequests } }
 
     /// Adds jobs; a range that overlaps or touches a queued range of the same symbol is merged
     /// into it, so a gap reported again while queued is fetched once.
@@ -103,7 +142,7 @@ public final class Backfiller: Sendable {
                 continue
             }
             do {
-                try await fill(job)
+                if job.history { try await fillHistory(job) } else { try await fill(job) }
             } catch is CancellationError {
                 return
             } catch {
@@ -145,7 +184,7 @@ public final class Backfiller: Sendable {
             let response = try await client.get(path, query: [
                 ("symbol", job.symbol), ("interval", "1m"), ("startTime", String(from)),
                 ("endTime", String(to + 59_999)), ("limit", String(limit)),
-            ])
+            ], cost: RequestCost(pool: job.market.rawValue, weight: RequestWeights.klines(job.market, limit: limit)))
             let parsed = try response.body.withUnsafeBytes { body in
                 try Result { () throws(FrameReject) -> RESTKlines in
                     try RESTKlines.parse(body, symbol: job.symbol, interval: .oneMinute, market: job.market, now: now)
@@ -158,15 +197,60 @@ public final class Backfiller: Sendable {
             guard let last = parsed.klines.last?.openTime, last >= from else { break }
             from = last + 60_000
             if parsed.klines.count < limit { break }
-            if let used = response.usedWeight1m, used > (job.market == .spot ? 4_800 : 1_900) {
-                logger.info("backfill pausing: request weight near the limit", metadata: ["weight.used": "\(used)"])
-                try await Task.sleep(for: .seconds(Double(60 - (Int(Date().timeIntervalSince1970) % 60)) + 1))
-            }
+            try await pace(response, job.market)
         }
         if total > 0 {
             counts.withLock { $0.fetched += total }
             metrics.backfilled(total)
             logger.info("backfilled", metadata: ["market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "candles": "\(total)"])
+        }
+    }
+
+    /// Brings the symbol's higher intervals to `settings.history` closed candles each, from
+    /// Binance's klines of that interval; an interval already complete costs no request.
+    private func fillHistory(_ job: Job) async throws {
+        guard let store = historyStore else { return }
+        guard let now = sink.exchangeNow(job.market) else {
+            try await Task.sleep(for: .milliseconds(500))
+            enqueue([job])
+            return
+        }
+        var total = 0
+        for (interval, count) in settings.history {
+            let width = interval.milliseconds
+            let lastClosed = interval.bucketStart(now) - width
+            let from = lastClosed - Int64(count - 1) * width
+            guard try await store.count(job.market, job.symbol, interval, from, lastClosed + width) < count else { continue }
+            while !sink.accepting { try await Task.sleep(for: .seconds(1)) }
+            let path = job.market == .spot ? endpoints.spot + "/api/v3/klines" : endpoints.futures + "/fapi/v1/klines"
+            counts.withLock { $0.historyRequests += 1 }
+            let response = try await client.get(path, query: [
+                ("symbol", job.symbol), ("interval", interval.rawValue), ("startTime", String(from)),
+                ("endTime", String(lastClosed + width - 1)), ("limit", String(min(count, 1000))),
+            ], cost: RequestCost(pool: job.market.rawValue, weight: RequestWeights.klines(job.market, limit: min(count, 1000))))
+            let parsed = try response.body.withUnsafeBytes { body in
+                try Result { () throws(FrameReject) -> RESTKlines in
+                    try RESTKlines.parse(body, symbol: job.symbol, interval: KlineInterval(interval), market: job.market, now: now)
+                }.get()
+            }
+            for reject in parsed.rejected { metrics.dropped(reject.reject.reason.rawValue) }
+            let rows = parsed.klines.filter { $0.isClosed && $0.openTime >= from && $0.openTime <= lastClosed }
+                .map { KlineSink.row($0, market: job.market, source: .backfill, interval: interval) }
+            total += try await store.insert(rows)
+            try await pace(response, job.market)
+        }
+        if total > 0 {
+            metrics.history(total)
+            logger.info("history stored", metadata: ["market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "candles": "\(total)"])
+        }
+    }
+
+    /// Pauses to the next minute when the used request weight nears the market's limit
+    /// (`X-MBX-USED-WEIGHT-1M`: spot 6,000, futures 2,400 per minute).
+    private func pace(_ response: RESTClient.Response, _ market: Market) async throws {
+        if let used = response.usedWeight1m, used > (market == .spot ? 4_800 : 1_900) {
+            logger.info("backfill pausing: request weight near the limit", metadata: ["weight.used": "\(used)"])
+            try await Task.sleep(for: .seconds(Double(60 - (Int(Date().timeIntervalSince1970) % 60)) + 1))
         }
     }
 }

@@ -5,6 +5,7 @@ import Synchronization
 /// `alphapulse.ingest.frames`, `alphapulse.ingest.dropped_frames` (`reason`: the parser's
 /// reject reason, or `bad_stream_entry`), `alphapulse.ingest.reconnects`,
 /// `alphapulse.ingest.backfilled` and `alphapulse.ingest.persisted` (candles),
+/// `alphapulse.ingest.history_candles` (5m…4h candles stored from Binance's own klines),
 /// `alphapulse.ingest.dead_letters` (`reason`), `alphapulse.ingest.trimmed_unpersisted`
 /// (pending candles trimmed from the stream before they were stored), and
 /// `alphapulse.ingest.redis_command_errors` (`command`: commands Redis refused and that were
@@ -15,6 +16,7 @@ public final class IngestMetrics: Sendable {
         var closed = 0
         var reconnects = 0
         var backfilled = 0
+        var history = 0
         var persisted = 0
         var dropped: [String: Int] = [:]
         var deadLetters: [String: Int] = [:]
@@ -51,6 +53,11 @@ public final class IngestMetrics: Sendable {
         state.withLock { $0.backfilled += count }
     }
 
+    func history(_ count: Int) {
+        Counter(label: "alphapulse.ingest.history_candles").increment(by: count)
+        state.withLock { $0.history += count }
+    }
+
     func persisted(_ count: Int) {
         persistedCounter.increment(by: count)
         state.withLock { $0.persisted += count }
@@ -83,6 +90,8 @@ public final class IngestMetrics: Sendable {
     public var dropped: [String: Int] { state.withLock { $0.dropped } }
     public var frames: Int { state.withLock { $0.frames } }
     public var backfilled: Int { state.withLock { $0.backfilled } }
+    /// Higher-interval candles stored from Binance's klines (history older than the 1m backfill).
+    public var history: Int { state.withLock { $0.history } }
     public var persisted: Int { state.withLock { $0.persisted } }
     /// Dead-lettered entries by reason since the process started.
     public var deadLetters: [String: Int] { state.withLock { $0.deadLetters } }

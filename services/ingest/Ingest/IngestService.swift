@@ -139,6 +139,7 @@ public final class StreamIngestService: Service, Sendable {
         var symbols: [Market: Set<String>] = [:]
         var lastRead = ContinuousClock.now - .seconds(3600)
         var lastBalance = ContinuousClock.now - .seconds(3600)
+        var appliedShards: Set<Int> = []
         while true {
             var dirty = false
             if ContinuousClock.now - lastBalance >= balancePeriod {
@@ -166,8 +167,11 @@ public final class StreamIngestService: Service, Sendable {
                     logger.warning("symbol list not read", metadata: ["error": "\(error)"])
                 }
             }
+            // Shards whose leases ran out unrenewed (Redis unreachable) are dropped too.
+            let shardsOwned = leases.owned
+            if shardsOwned != appliedShards { dirty = true }
             if dirty {
-                let shardsOwned = leases.owned
+                appliedShards = shardsOwned
                 var mine: [Market: Set<String>] = [:]
                 for (market, names) in symbols {
                     mine[market] = names.filter { shardsOwned.contains(ShardLeases.shard(of: $0, market: market, shards: shards)) }

@@ -11,7 +11,7 @@ import Synchronization
 ///   `connected_since` (ms, absent while down), `frames`, `last_frame_age_ms`, `reconnects`,
 ///   `last_error`.
 /// - Totals: `frames_per_second`, `closed_candles_per_second` (over the last heartbeat
-///   period), `frames`, `closed_candles`, `backfilled_candles`, `persisted_candles`,
+///   period), `frames`, `closed_candles`, `backfilled_candles`, `history_candles`, `persisted_candles`,
 ///   `dropped_frames` (JSON object by cause), `symbols_futures`, `symbols_spot`, `shards`,
 ///   `persister_pending` and `persister_oldest_age_ms` (entries read but not yet committed),
 ///   `persister_lag` (entries not yet stored: undelivered + pending), `dead_letters` (JSON by
@@ -76,6 +76,7 @@ public final class IngestStatus: Sendable {
             ("frames", String(totals.frames)),
             ("closed_candles", String(totals.closed)),
             ("backfilled_candles", String(totals.backfilled)),
+            ("history_candles", String(totals.history)),
             ("persisted_candles", String(totals.persisted)),
             ("dropped_frames", Self.json(totals.dropped)),
             ("symbols_futures", String(symbols[.futures]?.count ?? 0)),

@@ -335,9 +335,9 @@ public final class KlineSink: Sendable {
         }
     }
 
-    static func row(_ update: KlineUpdate, market: Market, source: CandleSource) -> CandleRow {
+    static func row(_ update: KlineUpdate, market: Market, source: CandleSource, interval: CandleInterval = .oneMinute) -> CandleRow {
         CandleRow(
-            market: market, symbol: update.symbol, interval: .oneMinute, openTime: update.openTime, closeTime: update.closeTime,
+            market: market, symbol: update.symbol, interval: interval, openTime: update.openTime, closeTime: update.closeTime,
             open: update.open.text, high: update.high.text, low: update.low.text, close: update.close.text, volume: update.volume.text,
             quoteVolume: update.quoteVolume.text, trades: update.trades, takerBuyVolume: update.takerBuyVolume.text,
             takerBuyQuoteVolume: update.takerBuyQuoteVolume.text, source: source)

@@ -222,8 +222,8 @@ public final class Persister: Service, Sendable {
         if !commands.isEmpty {
             for reply in try await redis.pipeline(commands: commands) { _ = try reply.checked() }
         }
-        _ = try await redis.xack(keys.candles, group: RedisKeys.Group.persister, ids: buffer.map(\.id))
-        lostToTrimming(trimmed)
+        // Counted once written and before the acknowledgement, so whoever sees the entries
+        // acknowledged also sees them counted.
         for letter in letters {
             metrics.deadLettered(letter.reason)
             logger.warning("candle entry dead-lettered", metadata: [
@@ -231,6 +231,8 @@ public final class Persister: Service, Sendable {
             ])
         }
         metrics.persisted(committed.count)
+        _ = try await redis.xack(keys.candles, group: RedisKeys.Group.persister, ids: buffer.map(\.id))
+        lostToTrimming(trimmed)
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -1,7 +1,8 @@
-import Contracts
 import ArgumentParser
+import Analysis
 import Binance
 import CandleStore
+import Contracts
 import Core
 import Foundation
 import REST
@@ -47,14 +48,19 @@ struct IngestRuntime: Sendable {
         let dataPath = ThreadExecutor(label: "ap.persist")
         let store = CandleStore(postgres: context.postgres)
         let sink = KlineSink(redis: context.redis, keys: keys, settings: .init(maxBytes: settings.sinkMaxBytes), metrics: metrics, logger: context.logger)
-        let rest = RESTClient(
-            configuration: .init(timeout: .milliseconds(Int64(config.binance.restTimeoutSeconds * 1000)), maxRetries: config.binance.restMaxRetries),
-            logger: context.logger)
+        let rest = context.binanceClient()
         let restEndpoints = ConnectionManager.Endpoints(spot: config.binance.spotRESTURL, futures: config.binance.futuresRESTURL)
         let backfiller = Backfiller(
             client: rest, endpoints: restEndpoints, sink: sink,
-            settings: .init(firstCandles: settings.backfillFirstCandles, maxLookbackHours: settings.backfillMaxHours), metrics: metrics,
-            logger: context.logger
+            settings: .init(
+                firstCandles: settings.backfillFirstCandles, maxLookbackHours: settings.backfillMaxHours,
+                history: settings.backfillHistory ? AnalysisWindows.standard.depth : []),
+            metrics: metrics, logger: context.logger,
+            historyStore: .init(
+                count: { market, symbol, interval, from, to in
+                    try await store.count(market: market, symbol: symbol, interval: interval, from: from, to: to)
+                },
+                insert: { rows in try await store.insertHistory(rows) })
         ) { market, symbol in
             try await store.lastOpenTime(market: market, symbol: symbol, interval: .oneMinute)
         }
@@ -117,9 +123,28 @@ struct IngestRuntime: Sendable {
         status = IngestStatus(
             manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count }, redis: context.redis,
             keys: keys)
+        var background: [BackgroundService] = []
+        if settings.derivatives {
+            let watcher = SymbolWatcher(redis: context.redis, keys: keys)
+            let fetcher = DerivativesFetcher(
+                client: rest, futuresURL: config.binance.futuresRESTURL, store: DerivativesStore(postgres: context.postgres), redis: context.redis,
+                keys: keys, symbols: { try await watcher.current()?.symbols[.futures].map { $0.sorted() } ?? [] },
+                now: { sink.exchangeNow(.futures) ?? sink.exchangeNow(.spot) }, logger: context.logger)
+            let elector = LeaderElector(
+                redis: context.redis, key: keys.lease("derivatives"), instance: context.instance,
+                ttl: .milliseconds(Int64(settings.leaseTTLSeconds * 1000)), name: "derivatives", logger: context.logger)
+            background.append(BackgroundService(name: "derivatives") {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await elector.run() }
+                    group.addTask { try await fetcher.run(elector: elector) }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            })
+        }
         services = [persister, ingest, BackgroundService(name: "backfill") { try await backfiller.run() },
                     BackgroundService(name: "consistency") { try await checker.run() },
-                    BackgroundService(name: "trim") { try await trimmer.run(every: .seconds(5)) }]
+                    BackgroundService(name: "trim") { try await trimmer.run(every: .seconds(5)) }] + background
     }
 }
 

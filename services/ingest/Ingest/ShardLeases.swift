@@ -3,6 +3,7 @@ import Core
 import Foundation
 import Logging
 import Redis
+import ServiceRuntime
 import Synchronization
 
 /// Shares the symbols out among ingest processes. Each symbol belongs to one of `shards`
@@ -11,6 +12,11 @@ import Synchronization
 /// `{prefix}ingest:members` (score: expiry in ms); each aims for its fair share,
 /// ceil(shards / live processes), taking free shards and releasing extras so a newcomer gets
 /// some. A dead process's leases expire after the TTL and are taken by the others.
+///
+/// A renewal error is not a renewal (the review's L6): a shard counts as owned only until its
+/// TTL, less a tenth, has passed since the send time of its last successful acquire or renewal
+/// (monotonic clock). A process cut off from Redis stops streaming its shards by the time
+/// another may take them.
 public final class ShardLeases: Sendable {
     let redis: RedisClient
     let keys: RedisKeys
@@ -18,9 +24,15 @@ public final class ShardLeases: Sendable {
     let ttl: Duration
     let instance: String
     let logger: Logger
-    private let held = Mutex<[Int: RedisLease]>([:])
+    let now: @Sendable () -> Int64
+    private let held = Mutex<[Int: (lease: RedisLease, validUntil: Int64)]>([:])
 
-    public init(redis: RedisClient, keys: RedisKeys, shards: Int, ttl: Duration, instance: String, logger: Logger) {
+    /// - Parameter now: a monotonic clock in ms (injected by tests).
+    public init(
+        redis: RedisClient, keys: RedisKeys, shards: Int, ttl: Duration, instance: String, logger: Logger,
+        now: @escaping @Sendable () -> Int64 = MonotonicMillis.now
+    ) {
+        self.now = now
         self.redis = redis
         self.keys = keys
         self.shards = shards
@@ -36,16 +48,22 @@ public final class ShardLeases: Sendable {
         return Int(hash % UInt64(shards))
     }
 
-    /// Shards held now.
-    public var owned: Set<Int> { Set(held.withLock { $0.keys }) }
+    /// Shards held now: those whose validity has not run out.
+    public var owned: Set<Int> {
+        let now = now()
+        return Set(held.withLock { $0.filter { $0.value.validUntil > now }.keys })
+    }
+
+    private var ttlMillis: Int64 { ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000 }
 
     /// One round: registers as live, renews held leases, then takes or releases shards towards
     /// the fair share. Returns whether the owned set changed.
     @discardableResult
     public func balance() async throws -> Bool {
         let before = owned
+        let sent = self.now()
+        let validUntil = sent + ttlMillis - ttlMillis / 10
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        let ttlMillis = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
         let replies = try await redis.pipeline(commands: [
             ["ZADD", RedisArgument(keys.ingestMembers), RedisArgument(now + ttlMillis), RedisArgument(instance)],
             ["ZREMRANGEBYSCORE", RedisArgument(keys.ingestMembers), "-inf", RedisArgument(now)],
@@ -55,14 +73,18 @@ public final class ShardLeases: Sendable {
         let members = max(1, replies[2].int ?? 1)
         let target = (shards + members - 1) / members
 
-        for (shard, lease) in held.withLock({ $0 }) where try await !redis.renewLease(lease) {
-            _ = held.withLock { $0.removeValue(forKey: shard) }
-            logger.warning("lost an ingest shard", metadata: ["shard": "\(shard)"])
+        for (shard, entry) in held.withLock({ $0 }) {
+            if try await redis.renewLease(entry.lease) {
+                held.withLock { $0[shard]?.validUntil = validUntil }
+            } else {
+                _ = held.withLock { $0.removeValue(forKey: shard) }
+                logger.warning("lost an ingest shard", metadata: ["shard": "\(shard)"])
+            }
         }
         var current = held.withLock { $0 }
         if current.count > target {
             for shard in current.keys.sorted().suffix(current.count - target) {
-                if let lease = current[shard] { _ = try? await redis.releaseLease(lease) }
+                if let entry = current[shard] { _ = try? await redis.releaseLease(entry.lease) }
                 current[shard] = nil
             }
         } else if current.count < target {
@@ -72,12 +94,12 @@ public final class ShardLeases: Sendable {
                 let shard = (start + offset) % shards
                 guard current[shard] == nil else { continue }
                 if let lease = try await redis.acquireLease(keys.shardLease(shard), ttl: ttl, token: instance + "-" + RedisClient.randomToken()) {
-                    current[shard] = lease
+                    current[shard] = (lease, validUntil)
                 }
             }
         }
         held.withLock { $0 = current }
-        let after = Set(current.keys)
+        let after = owned
         if after != before {
             logger.info("ingest shards changed", metadata: ["shards.owned": "\(after.count)", "shards.target": "\(target)", "members": "\(members)"])
         }
@@ -88,7 +110,7 @@ public final class ShardLeases: Sendable {
     public func releaseAll() async {
         let leases = held.withLock { state -> [RedisLease] in
             defer { state = [:] }
-            return Array(state.values)
+            return state.values.map(\.lease)
         }
         do {
             for lease in leases { _ = try await redis.releaseLease(lease) }

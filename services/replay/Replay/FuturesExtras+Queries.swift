@@ -74,13 +74,10 @@ extension FuturesExtras {
                             time: now)
     }
 
-    /// /futures/data/globalLongShortAccountRatio: one entry per `periodMillis` boundary (aligned to the epoch),
-    /// ascending, within the last 30 days before `now` and never after it. With startTime the first `limit` from
-    /// it; otherwise the latest `limit` (up to endTime when given). `limit` is clamped to 1...500; a period not
-    /// in `longShortPeriods` or an unknown symbol gives [].
-    public func longShortRatios(symbol: String, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int,
-                                now: Int64) -> [LongShortRatio] {
-        guard let series = series[symbol], Self.longShortPeriods.contains(periodMillis) else { return [] }
+    /// The sample times /futures/data/* answer: one per `periodMillis` boundary (aligned to the
+    /// epoch), ascending, within the last 30 days before `now` and never after it or the data.
+    /// With startTime the first `limit` from it; otherwise the latest `limit` (up to endTime).
+    func statisticsTimes(_ series: Series, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int, now: Int64) -> [Int64] {
         let limit = Int64(min(max(limit, 1), 500))
         let lower = max(startTime ?? Int64.min, now - 30 * 86_400_000, series.start)
         let upper = min(endTime ?? now, now, series.lastSampleTime)
@@ -89,8 +86,34 @@ extension FuturesExtras {
         let last = SyntheticMarket.floorDivide(upper, periodMillis)
         guard first <= last else { return [] }
         let slots = startTime != nil ? first...min(last, first + limit - 1) : max(first, last - limit + 1)...last
-        return slots.compactMap { slot in
-            let time = slot * periodMillis
+        return slots.map { $0 * periodMillis }
+    }
+
+    /// /futures/data/openInterestHist: the open-interest sample at each period boundary (see
+    /// `statisticsTimes`), valued at `price(time)` (scaled integer at `priceScale`).
+    public func openInterestHistory(
+        symbol: String, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int, now: Int64, price: (Int64) -> (units: Int64, scale: Int)
+    ) -> [OpenInterestSample] {
+        guard let series = series[symbol], Self.longShortPeriods.contains(periodMillis) else { return [] }
+        return statisticsTimes(series, periodMillis: periodMillis, startTime: startTime, endTime: endTime, limit: limit, now: now).compactMap { time in
+            guard let index = series.sampleIndex(at: time) else { return nil }
+            let interest = series.openInterest[index]
+            let (units, scale) = price(time)
+            let value = Double(interest) / pow(10, Double(series.volumeScale)) * Double(units) / pow(10, Double(scale))
+            return OpenInterestSample(
+                symbol: symbol, sumOpenInterest: Fixed(units: interest, scale: series.volumeScale).description,
+                sumOpenInterestValue: Self.eight(value), timestamp: time)
+        }
+    }
+
+    /// /futures/data/globalLongShortAccountRatio: one entry per `periodMillis` boundary (aligned to the epoch),
+    /// ascending, within the last 30 days before `now` and never after it. With startTime the first `limit` from
+    /// it; otherwise the latest `limit` (up to endTime when given). `limit` is clamped to 1...500; a period not
+    /// in `longShortPeriods` or an unknown symbol gives [].
+    public func longShortRatios(symbol: String, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int,
+                                now: Int64) -> [LongShortRatio] {
+        guard let series = series[symbol], Self.longShortPeriods.contains(periodMillis) else { return [] }
+        return statisticsTimes(series, periodMillis: periodMillis, startTime: startTime, endTime: endTime, limit: limit, now: now).compactMap { time in
             guard let index = series.sampleIndex(at: time) else { return nil }
             let long = Int64(series.longShare[index])
             let short = 10_000 - long

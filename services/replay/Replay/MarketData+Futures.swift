@@ -24,6 +24,14 @@ extension MarketData {
         return extras.openInterest(symbol: symbol, now: now)
     }
 
+    /// Open-interest history of `symbol` per `periodMillis`, as /futures/data/openInterestHist selects it.
+    public func openInterestHistory(symbol: String, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int, now: Int64) -> [OpenInterestSample] {
+        guard let extras = futuresExtras, let market = series[symbol] else { return [] }
+        return extras.openInterestHistory(
+            symbol: symbol, periodMillis: periodMillis, startTime: startTime, endTime: endTime, limit: limit, now: now
+        ) { time in (lastClose(market, now: time), market.scales.price) }
+    }
+
     /// Global long/short account ratios of `symbol` per `periodMillis`, as /futures/data selects them.
     public func longShortRatios(symbol: String, periodMillis: Int64, startTime: Int64?, endTime: Int64?, limit: Int,
                                 now: Int64) -> [LongShortRatio] {

@@ -4,7 +4,8 @@ import Hummingbird
 
 extension RESTRoutes {
     /// USDⓈ-M futures: `/fapi/v1/ping`, `/time`, `/exchangeInfo`, `/ticker/24hr`, `/klines`,
-    /// `/premiumIndex`, `/fundingRate`, `/openInterest`, `/futures/data/globalLongShortAccountRatio`.
+    /// `/premiumIndex`, `/fundingRate`, `/openInterest`, `/futures/data/openInterestHist` and
+    /// `/futures/data/globalLongShortAccountRatio`.
     ///
     /// Futures accepts symbols in any case, as Binance's futures API does.
     static func registerFutures<Context: RequestContext>(on endpoints: Endpoints<Context>) {
@@ -75,15 +76,22 @@ extension RESTRoutes {
 
         // Binance gives /futures/data/* their own limit (1000 requests per 5 minutes per IP)
         // instead of a request weight; it is not enforced here.
+        endpoints.get("/futures/data/openInterestHist", weight: { _ in 0 }) { query, data, now throws(BinanceError) in
+            let asked = try query.statistics(data)
+            let samples = data.openInterestHistory(
+                symbol: asked.symbol, periodMillis: asked.period, startTime: asked.start, endTime: asked.end, limit: asked.limit, now: now)
+            return .array(samples.map { sample in
+                .object([
+                    ("symbol", .string(sample.symbol)), ("sumOpenInterest", .string(sample.sumOpenInterest)),
+                    ("sumOpenInterestValue", .string(sample.sumOpenInterestValue)), ("timestamp", .int(sample.timestamp)),
+                ])
+            })
+        }
+
         endpoints.get("/futures/data/globalLongShortAccountRatio", weight: { _ in 0 }) { query, data, now throws(BinanceError) in
-            guard let symbol = try query.symbol(required: true, uppercased: true) else { throw .mandatoryParameter("symbol") }
-            guard let periodText = query["period"] else { throw .mandatoryParameter("period") }
-            guard let period = statisticsPeriods[periodText] else { throw .invalidParameterValue("period") }
-            let limit = try query.limit(default: 30, maximum: 500)
-            let range = try query.timeRange()
-            guard data.info(symbol) != nil else { throw .invalidSymbol }
+            let asked = try query.statistics(data)
             let ratios = data.longShortRatios(
-                symbol: symbol, periodMillis: period, startTime: range.start, endTime: range.end, limit: limit, now: now)
+                symbol: asked.symbol, periodMillis: asked.period, startTime: asked.start, endTime: asked.end, limit: asked.limit, now: now)
             return .array(ratios.map { ratio in
                 .object([
                     ("symbol", .string(ratio.symbol)), ("longShortRatio", .string(ratio.longShortRatio)),
@@ -258,4 +266,18 @@ enum DeliveryDate {
         calendar.timeZone = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? .current
         return calendar
     }()
+}
+
+extension BinanceQuery {
+    /// The parameters of a `/futures/data/*` statistics endpoint: a known `symbol`, a `period`
+    /// Binance offers, `limit` (default 30, at most 500) and the time range.
+    func statistics(_ data: MarketData) throws(BinanceError) -> (symbol: String, period: Int64, limit: Int, start: Int64?, end: Int64?) {
+        guard let symbol = try symbol(required: true, uppercased: true) else { throw .mandatoryParameter("symbol") }
+        guard let periodText = self["period"] else { throw .mandatoryParameter("period") }
+        guard let period = RESTRoutes.statisticsPeriods[periodText] else { throw .invalidParameterValue("period") }
+        let limit = try limit(default: 30, maximum: 500)
+        let range = try timeRange()
+        guard data.info(symbol) != nil else { throw .invalidSymbol }
+        return (symbol, period, limit, range.start, range.end)
+    }
 }

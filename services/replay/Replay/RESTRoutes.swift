@@ -20,28 +20,37 @@ public enum RESTRoutes {
     /// `BasicRequestContext` does not carry the peer address, so clients are told apart by the
     /// first `X-Forwarded-For` entry and otherwise count as `127.0.0.1` (the server runs on
     /// loopback). Use the overload for a `RemoteAddressRequestContext` to count real peers.
-    public static func register(on router: Router<BasicRequestContext>, state: ReplayState, faults: RESTFaults) {
-        register(on: router, state: state, faults: faults) { request, _ in
+    public static func register(
+        on router: Router<BasicRequestContext>, state: ReplayState, faults: RESTFaults,
+        wallMillis: @escaping @Sendable () -> Int64 = RESTRoutes.realMillis
+    ) {
+        register(on: router, state: state, faults: faults, wallMillis: wallMillis) { request, _ in
             forwardedClient(request) ?? "127.0.0.1"
         }
     }
 
-    /// Registers every REST route on `router`, counting weight per peer IP address.
+    /// Unix milliseconds of real time: the clock Binance's weight windows run on.
+    public static let realMillis: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Registers every REST route on `router`, counting weight per peer IP address in windows of
+    /// `wallMillis`' minutes (real time unless a test freezes it).
     public static func register<Context: RemoteAddressRequestContext>(
-        on router: Router<Context>, state: ReplayState, faults: RESTFaults
+        on router: Router<Context>, state: ReplayState, faults: RESTFaults,
+        wallMillis: @escaping @Sendable () -> Int64 = RESTRoutes.realMillis
     ) {
-        register(on: router, state: state, faults: faults) { request, context in
+        register(on: router, state: state, faults: faults, wallMillis: wallMillis) { request, context in
             forwardedClient(request) ?? context.remoteAddress?.ipAddress ?? "127.0.0.1"
         }
     }
 
     static func register<Context: RequestContext>(
         on router: Router<Context>, state: ReplayState, faults: RESTFaults,
+        wallMillis: @escaping @Sendable () -> Int64 = RESTRoutes.realMillis,
         clientAddress: @escaping @Sendable (Request, Context) -> String
     ) {
-        let limits = MarketWeightLimits(options: state.options) {
-            Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        }
+        let limits = MarketWeightLimits(options: state.options, wallMillis: wallMillis)
         let server = Server(state: state, faults: faults, limits: limits)
         if let spot = state.spot {
             registerSpot(on: Endpoints(router: router, server: server, market: .spot, data: spot, clientAddress: clientAddress))

@@ -229,6 +229,15 @@ public struct OpenInterest: Sendable, Hashable {
     public var time: Int64
 }
 
+public struct OpenInterestSample: Sendable, Hashable {
+    public var symbol: String
+    /// Open interest in contracts (base asset).
+    public var sumOpenInterest: String
+    /// Open interest in USDT: contracts × the price at the sample time.
+    public var sumOpenInterestValue: String
+    public var timestamp: Int64
+}
+
 public struct LongShortRatio: Sendable, Hashable {
     public var symbol: String
     public var longShortRatio: String

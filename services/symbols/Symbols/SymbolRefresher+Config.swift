@@ -7,9 +7,7 @@ extension SymbolRefresher {
     /// The refresher a service process runs, from its configuration and stores.
     public init(context: ServiceContext, now: @escaping @Sendable () -> Date = { Date() }) {
         let config = context.config
-        let client = RESTClient(
-            configuration: .init(timeout: .milliseconds(Int64(config.binance.restTimeoutSeconds * 1000)), maxRetries: config.binance.restMaxRetries),
-            logger: context.logger)
+        let client = context.binanceClient()
         self.init(
             source: BinanceSymbolsSource(client: client, spotURL: config.binance.spotRESTURL, futuresURL: config.binance.futuresRESTURL),
             store: SymbolStore(postgres: context.postgres),

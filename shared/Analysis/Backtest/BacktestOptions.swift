@@ -6,7 +6,7 @@ public struct BacktestOptions: Sendable, Hashable {
     /// Earlier candles still warm the windows up; later ones still resolve open signals.
     public var from: Int64?
     public var to: Int64?
-    /// 1m candles in each analysis input, newest last. Default 500.
+    /// 1m candles in each analysis input, newest last. Default 500 (``AnalysisWindows``).
     public var oneMinuteWindow: Int
     /// Closed candles per higher timeframe in each analysis input. Default 300, enough for an
     /// EMA(200) with history behind it.
@@ -19,6 +19,12 @@ public struct BacktestOptions: Sendable, Hashable {
     public var stepMinutes: Int
     /// Fewest 1m candles a symbol must have seen before it is analysed. Default 500.
     public var minimumHistory: Int
+    /// Analyse exactly these moments (open times of 1m candles) instead of every
+    /// `stepMinutes`: the moments a live run recorded in `analyses`, so a backtest can replay
+    /// it. Nil: every step.
+    public var moments: Set<Int64>?
+    /// How much derivatives history each input sees (``DerivativesWindows/standard``).
+    public var derivatives: DerivativesWindows = .standard
     /// Seed of the random baseline.
     public var baselineSeed: UInt64
     /// Score every head's directional votes (``BacktestReport/HeadScore``). Costs a little
@@ -26,8 +32,8 @@ public struct BacktestOptions: Sendable, Hashable {
     public var scoreHeads: Bool
 
     public init(
-        from: Int64? = nil, to: Int64? = nil, oneMinuteWindow: Int = 500, higherWindow: Int = 300,
-        higherIntervals: [CandleInterval] = [.fiveMinutes, .fifteenMinutes, .oneHour, .fourHours],
+        from: Int64? = nil, to: Int64? = nil, oneMinuteWindow: Int = AnalysisWindows.standard.oneMinute,
+        higherWindow: Int = AnalysisWindows.standard.higher, higherIntervals: [CandleInterval] = AnalysisWindows.standard.higherIntervals,
         stepMinutes: Int = 1, minimumHistory: Int = 500, baselineSeed: UInt64 = 0x5EED, scoreHeads: Bool = true
     ) {
         precondition(oneMinuteWindow >= 1 && higherWindow >= 1, "windows hold at least one candle")

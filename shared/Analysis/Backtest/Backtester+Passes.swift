@@ -35,12 +35,13 @@ extension Backtester {
     func isStep(_ candle: Candle) -> Bool {
         if let from = options.from, candle.closeTime < from { return false }
         if let to = options.to, candle.closeTime >= to { return false }
+        if let moments = options.moments { return moments.contains(candle.openTime) }
         let block = Int64(options.stepMinutes) * CandleInterval.oneMinute.milliseconds
         let remainder = (candle.closeTime + 1) % block
         return remainder == 0
     }
 
-    func strategyPass(key: SignalBook.Key, candles: [Candle], meter: inout ProgressMeter) -> SymbolRun {
+    func strategyPass(key: SignalBook.Key, candles: [Candle], derivatives: DerivativesHistory?, meter: inout ProgressMeter) -> SymbolRun {
         var run = SymbolRun(key: key, heads: Array(repeating: SymbolRun.HeadTally(), count: heads.count))
         var oneMinute = CandleWindow(capacity: options.oneMinuteWindow)
         var aggregator = CandleAggregator(intervals: options.higherIntervals)
@@ -64,7 +65,8 @@ extension Backtester {
             for (slot, interval) in aggregator.intervals.enumerated() where !higher[slot].isEmpty {
                 windows[interval] = higher[slot].candles()
             }
-            let input = AnalysisInput(symbol: key.symbol, market: key.market, candles: windows)
+            let input = AnalysisInput(
+                symbol: key.symbol, market: key.market, candles: windows, derivatives: derivatives?.at(candle.closeTime, windows: options.derivatives))
             let votes = heads.map { $0.evaluate(input) }
             let atr = self.atr(input)
             let time = candle.closeTime

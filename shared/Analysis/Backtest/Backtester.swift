@@ -53,14 +53,17 @@ public struct Backtester: Sendable {
     ///
     /// - Parameter progress: called with the fraction done (0...1), at most about 200 times,
     ///   finally with 1.
-    public func run(_ candles: [Candle], progress: ((Double) -> Void)? = nil) -> BacktestReport {
+    /// - Parameter derivatives: futures symbols' derivatives history (by symbol), read at each
+    ///   step through `DerivativesHistory.at` exactly as the live service reads it.
+    public func run(_ candles: [Candle], derivatives: [String: DerivativesHistory] = [:], progress: ((Double) -> Void)? = nil) -> BacktestReport {
         let series = Self.series(candles)
         let total = 2 * series.reduce(0) { $0 + $1.candles.count }
         var meter = ProgressMeter(total: total, report: progress)
 
         var runs: [SymbolRun] = []
         for (key, symbolCandles) in series {
-            var run = strategyPass(key: key, candles: symbolCandles, meter: &meter)
+            var run = strategyPass(
+                key: key, candles: symbolCandles, derivatives: key.market == .futures ? derivatives[key.symbol] : nil, meter: &meter)
             baselinePass(&run, candles: symbolCandles, meter: &meter)
             runs.append(run)
         }

@@ -49,21 +49,59 @@ struct SignalsBench: AsyncParsableCommand {
     @Option(help: "Folder for the instance's logs.")
     var logs = NSTemporaryDirectory()
 
+    @Flag(help: "Measure candle committed → candle-close analysis committed, with the scheduler running too (needs --scheduler-binary).")
+    var latency = false
+
+    @Option(help: "Path of the alphapulse-scheduler binary (latency mode).")
+    var schedulerBinary: String?
+
+    @Option(help: "Live minutes committed in latency mode.")
+    var minutes = 6
+
+    @Option(help: "Real seconds between live minutes in latency mode.")
+    var minuteSeconds: Double = 5
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Extra inference configuration (repeatable), e.g. consensus.min_heads=3 for a market that signals often.",
+        valueName: "key=value"))
+    var settings: [String] = []
+
     func run() async throws {
         ChildProcess.stopChildrenOnSignals()
         let sources = try loadSources()
+        if latency {
+            guard let scheduler = schedulerBinary else { throw BenchError("--latency needs --scheduler-binary") }
+            var lines = [
+                "",
+                "candle committed → its 1m-close analysis committed (PostgreSQL commit timestamps), scheduler + one inference instance"
+                    + (cpu >= 0 ? " pinned to CPU \(cpu)" : "") + ", \(minutes) minutes, one every \(String(format: "%g", minuteSeconds)) s",
+                "  symbols  analyses  p50 ms  p99 ms  max ms  burst drained ms (median / max of warm minutes)  first (cold) minute ms  coalesced",
+            ]
+            for count in symbols {
+                let result = try await measureLatency(symbols: count, sources: sources, scheduler: scheduler)
+                let sorted = result.drained.sorted()
+                let median = sorted.isEmpty ? Double.nan : sorted[sorted.count / 2]
+                lines.append(String(
+                    format: "  %7d  %8d  %6.0f  %6.0f  %6.0f  %21.0f / %-21.0f  %22.0f  %9d", count, result.analyses, result.p50, result.p99,
+                    result.max, median, sorted.last ?? .nan, result.cold, result.coalesced))
+            }
+            lines.append("  targets: p99 ≤ 100 ms at 100 symbols; at 1,000 symbols a minute's burst drained within 1 s")
+            print(lines.joined(separator: "\n"))
+            return
+        }
         var lines: [String] = [
             "",
             "alphapulse-inference serve, one instance" + (cpu >= 0 ? " pinned to CPU \(cpu)" : "") + ", \(String(format: "%g", days)) days of 1m history per symbol, \(jobsPerSymbol) jobs per symbol",
-            "  symbols    jobs  analyses/s  per CPU-s  CPU ms/analysis  RSS MiB  bytes/analysis  load s",
+            "  symbols    jobs  analyses/s  per CPU-s  CPU ms/analysis  RSS MiB  bytes/analysis  load s  signals  commit→published p50 / p99 / max ms",
         ]
         var results: [(Int, Result)] = []
         for count in symbols {
             let result = try await measure(symbols: count, sources: sources)
             results.append((count, result))
             lines.append(String(
-                format: "  %7d  %6d  %10.0f  %9.0f  %15.2f  %7.1f  %14.0f  %6.1f", count, result.jobs, result.perSecond, result.perCPUSecond,
-                result.cpuMillisPerAnalysis, result.residentMiB, result.bytesPerAnalysis, result.loadSeconds))
+                format: "  %7d  %6d  %10.0f  %9.0f  %15.2f  %7.1f  %14.0f  %6.1f  %7d  %14.1f / %.1f / %.1f", count, result.jobs, result.perSecond,
+                result.perCPUSecond, result.cpuMillisPerAnalysis, result.residentMiB, result.bytesPerAnalysis, result.loadSeconds, result.signals,
+                result.publicationP50, result.publicationP99, result.publicationMax))
         }
         lines.append("  target: 2,000 analyses/s per core; RSS ≤ 100 MB + 150 KB per cached symbol")
         lines.append("  database growth per day (analyses only; signals are a few a day), from the measured bytes per analysis:")
@@ -78,6 +116,27 @@ struct SignalsBench: AsyncParsableCommand {
         print(lines.joined(separator: "\n"))
     }
 
+    /// A new database `tag` on the server: the admin connection (to drop it after), its URL and a pool on it.
+    func freshDatabase(_ tag: String) async throws -> (PostgresConnection, String, PostgresPool) {
+        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: databaseURL))
+        _ = try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(tag))"))
+        guard var components = URLComponents(string: databaseURL) else { throw BenchError("unreadable database URL") }
+        components.path = "/" + tag
+        guard let url = components.string else { throw BenchError("unreadable database URL") }
+        return (admin, url, PostgresPool(configuration: try PostgresConfiguration(url: url), options: .init(minimumConnections: 0, maximumConnections: 4)))
+    }
+
+    /// Drops database `tag` and the run's Redis keys, and closes the clients.
+    func tearDown(_ tag: String, admin: PostgresConnection, pool: PostgresPool, redis: RedisClient, keys: RedisKeys) async {
+        await pool.close()
+        if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
+            _ = try? await redis.delete(keys: names)
+        }
+        await redis.close()
+        _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(tag)) WITH (FORCE)"))
+        await admin.close()
+    }
+
     struct Result {
         var jobs: Int
         var perSecond: Double
@@ -86,6 +145,13 @@ struct SignalsBench: AsyncParsableCommand {
         var residentMiB: Double
         var bytesPerAnalysis: Double
         var loadSeconds: Double
+        /// Signals opened, and the time from their commit to their publication on `ap:signals`
+        /// (`published_at`, set right after the XADD, minus the commit timestamp of the analysis
+        /// committed with the signal: the signal row itself is rewritten when it resolves).
+        var signals: Int
+        var publicationP50: Double
+        var publicationP99: Double
+        var publicationMax: Double
     }
 
     /// The newest `days` of each fixture month, as stored rows.
@@ -103,12 +169,7 @@ struct SignalsBench: AsyncParsableCommand {
 
     func measure(symbols count: Int, sources: [[CandleRow]]) async throws -> Result {
         let tag = "apsignals_\(getpid())_\(count)"
-        let admin = try await PostgresConnection.connect(try PostgresConfiguration(url: databaseURL))
-        _ = try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(tag))"))
-        guard var components = URLComponents(string: databaseURL) else { throw BenchError("unreadable database URL") }
-        components.path = "/" + tag
-        guard let url = components.string else { throw BenchError("unreadable database URL") }
-        let pool = PostgresPool(configuration: try PostgresConfiguration(url: url), options: .init(minimumConnections: 0, maximumConnections: 4))
+        let (admin, url, pool) = try await freshDatabase(tag)
         let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
         let keys = RedisKeys(prefix: tag + ":")
         var child: ChildProcess?
@@ -142,6 +203,10 @@ struct SignalsBench: AsyncParsableCommand {
                         id: "b\(index)x\(step)", market: .futures, symbol: name, moment: moment, reason: "schedule", enqueuedAt: moment))
                 }
             }
+            // A live system's stored history has been vacuumed and analysed by autovacuum long
+            // before it is read; a table bulk-loaded a moment ago has not (no visibility map,
+            // no statistics), which would make every read of it slower than it ever is live.
+            _ = try await pool.execute("VACUUM (ANALYZE) candles")
             let loadSeconds = (ContinuousClock.now - loadStart) / .seconds(1)
             // Interleaved by symbol, as round-robin batches come.
             jobs.sort { ($0.id.split(separator: "x").last ?? "", $0.id) < ($1.id.split(separator: "x").last ?? "", $1.id) }
@@ -156,6 +221,7 @@ struct SignalsBench: AsyncParsableCommand {
                 inferenceBinary, "serve", "--database-url", url, "--redis-url", redisURL, "--log-level", "warning",
                 "--set", "redis.prefix=\(keys.prefix)", "--set", "instance.id=\(tag)", "--set", "ports.inference=0",
             ]
+            for setting in settings { arguments += ["--set", setting] }
             if cpu >= 0 { arguments = ["/usr/bin/taskset", "-c", String(cpu)] + arguments }
             let log = (logs as NSString).appendingPathComponent("\(tag)-inference.log")
             let process = try ChildProcess(arguments, output: log)
@@ -185,24 +251,27 @@ struct SignalsBench: AsyncParsableCommand {
                 SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                 WHERE i.inhparent = 'analyses'::regclass
                 """).first?.decode(0, as: Int64.self) ?? 0
+            let publication = try await pool.query("""
+                SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms) FROM (
+                    -- The signal's own row may have been rewritten since (its outcome); the analysis
+                    -- committed with it was not.
+                    SELECT extract(epoch FROM s.published_at - pg_xact_commit_timestamp(a.xmin)) * 1000 AS ms
+                    FROM signals s JOIN analyses a ON a.market = s.market AND a.symbol = s.symbol AND a.interval = '1m' AND a.candle_time = s.candle_time
+                    WHERE s.published_at IS NOT NULL
+                ) AS p
+                """).first
             await process.stop()
             child = nil
-            await pool.close()
-            if let names = try? await redis.send("KEYS", keys.prefix + "*").array?.compactMap(\.string), !names.isEmpty {
-                _ = try? await redis.delete(keys: names)
-            }
-            await redis.close()
-            _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(tag)) WITH (FORCE)"))
-            await admin.close()
+            await tearDown(tag, admin: admin, pool: pool, redis: redis, keys: keys)
             return Result(
                 jobs: total, perSecond: analyses / seconds, perCPUSecond: analyses / cpuSeconds, cpuMillisPerAnalysis: cpuSeconds / analyses * 1000,
-                residentMiB: Double(memory.residentKiB) / 1024, bytesPerAnalysis: Double(size) / Double(total), loadSeconds: loadSeconds)
+                residentMiB: Double(memory.residentKiB) / 1024, bytesPerAnalysis: Double(size) / Double(total), loadSeconds: loadSeconds,
+                signals: try publication?.decode(0, as: Int.self) ?? 0, publicationP50: try publication?.decode(1, as: Double?.self) ?? .nan,
+                publicationP99: try publication?.decode(2, as: Double?.self) ?? .nan,
+                publicationMax: try publication?.decode(3, as: Double?.self) ?? .nan)
         } catch {
             await child?.stop()
-            await pool.close()
-            await redis.close()
-            _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(tag)) WITH (FORCE)"))
-            await admin.close()
+            await tearDown(tag, admin: admin, pool: pool, redis: redis, keys: keys)
             throw error
         }
     }
