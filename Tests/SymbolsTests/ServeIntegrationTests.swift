@@ -12,7 +12,9 @@ import TestSupport
 @Suite struct ServeIntegrationTests {
     func settings(retryMin: Double = 0.2) -> SymbolsService.Settings {
         var settings = SymbolsService.Settings(config: try! AlphaPulseConfig.load(file: nil, environment: [:]), poll: .milliseconds(50))
-        settings.leaseTTL = .seconds(2)
+        // Long enough that a stalled machine (CI saw 25 s) cannot let it lapse under a live
+        // leader; a stopped leader releases it, so the takeover does not wait for it.
+        settings.leaseTTL = .seconds(60)
         settings.retryMin = retryMin
         settings.retryMax = 0.5
         return settings

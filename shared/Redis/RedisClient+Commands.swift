@@ -23,6 +23,18 @@ extension RedisClient {
         try await send(arguments: ["PING"]).string ?? ""
     }
 
+    /// `TIME`: the server's clock in Unix milliseconds, the one clock every host of the suite
+    /// shares.
+    /// - Throws: `RedisError` (`.unexpectedReply` for an answer that is not TIME's).
+    public func time() async throws -> Int64 {
+        let reply = try await send(arguments: ["TIME"]).checked()
+        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].string.flatMap({ Int64($0) }),
+              let micros = parts[1].string.flatMap({ Int64($0) }) else {
+            throw RedisError.unexpected(reply, expected: "TIME's two integers", command: "TIME")
+        }
+        return seconds * 1000 + micros / 1000
+    }
+
     // MARK: Strings and keys
 
     /// `GET key` decoded as UTF-8 (lossy); `nil` when the key is missing.

@@ -59,9 +59,11 @@ struct APIRoutes: Sendable {
 
     func symbols(_ request: Request) async throws -> Response {
         let market = try Parameters(request).market("market")
-        let rows = try await postgres.query("""
+        // One statement, one snapshot: the list and the version it belongs to (the hot path: a
+        // prepared statement, one round trip).
+        let rows = try await postgres.query(prepared: """
             SELECT market, symbol, base_asset, rank, quote_volume_24h::text, last_price::text, price_change_pct::text,
-                   (extract(epoch FROM updated_at) * 1000)::bigint
+                   (extract(epoch FROM updated_at) * 1000)::bigint, (SELECT coalesce(max(version), 0) FROM symbol_list_versions)::bigint
             FROM tracked_symbols WHERE is_active AND (\(market?.rawValue)::text IS NULL OR market = \(market?.rawValue))
             ORDER BY market, rank
             """)
@@ -69,7 +71,12 @@ struct APIRoutes: Sendable {
             Symbol(market: try row.decode(0), symbol: try row.decode(1), baseAsset: try row.decode(2), rank: try row.decode(3),
                    quoteVolume24h: try row.decode(4), lastPrice: try row.decode(5), priceChangePct: try row.decode(6), updatedAt: try row.decode(7))
         }
-        let version = try await postgres.query("SELECT coalesce(max(version), 0) FROM symbol_list_versions").first?.decode(0, as: Int64.self) ?? 0
+        var version: Int64 = 0
+        if let first = rows.first {
+            version = try first.decode(8, as: Int64.self)
+        } else if let row = try await postgres.query("SELECT coalesce(max(version), 0)::bigint FROM symbol_list_versions").first {
+            version = try row.decode(0, as: Int64.self)
+        }
         return try JSONResponse.make(SymbolList(version: version, count: list.count, symbols: list))
     }
 

@@ -123,6 +123,21 @@ enum OpenAPIDocument {
         ]
       }
     },
+    "/api/v1/symbols/refresh": {
+      "post": {
+        "summary": "Ask the symbols service for a refresh of the tracked lists now (admin keys)",
+        "operationId": "requestSymbolRefresh",
+        "tags": ["api"],
+        "description": "Sets symbols:refresh, which the symbols service's leader takes on its next tick; the request expires after an hour if none does. /api/v1/symbols/history shows what the refresh changed.",
+        "responses": {
+          "202": {"description": "Requested", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshRequest"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
     "/api/v1/candles/{market}/{symbol}": {
       "get": {
         "summary": "Candles of one symbol and interval opening in [from, to), oldest first",
@@ -1032,6 +1047,15 @@ enum OpenAPIDocument {
           }
         },
         "required": ["time", "score", "services", "ingest", "inference", "jobs", "dead_letters", "signals", "binance"],
+        "additionalProperties": false
+      },
+      "RefreshRequest": {
+        "type": "object",
+        "properties": {
+          "requested": {"type": "boolean", "const": true},
+          "requested_at": {"type": "integer", "description": "Redis's clock, Unix milliseconds"}
+        },
+        "required": ["requested", "requested_at"],
         "additionalProperties": false
       },
       "Alert": {

@@ -74,7 +74,7 @@ public enum GatewayServer {
             status.register(on: router)
             PerformanceRoutes(postgres: context.postgres, health: health).register(on: router)
             suiteMetrics.register(on: router)
-            AlertRoutes(postgres: context.postgres, redis: context.redis, keys: RedisKeys(prefix: config.redis.prefix)).register(on: router)
+            OperatorRoutes(postgres: context.postgres, redis: context.redis, keys: RedisKeys(prefix: config.redis.prefix)).register(on: router)
         })
     }
 }

@@ -168,10 +168,5 @@ struct SuiteMetrics: Sendable {
     }
 
     /// Redis's `TIME`, Unix ms.
-    func redisTime() async throws -> Int64 {
-        let reply = try await redis.send("TIME")
-        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].string.flatMap({ Int64($0) }),
-              let micros = parts[1].string.flatMap({ Int64($0) }) else { return Int64(Date().timeIntervalSince1970 * 1000) }
-        return seconds * 1000 + micros / 1000
-    }
+    func redisTime() async throws -> Int64 { try await redis.time() }
 }

@@ -5,9 +5,9 @@ import Redis
 import Testing
 import TestSupport
 
-/// `/api/v1/alerts` (list, filter, pages, acknowledging with an admin key) and
-/// `/api/v1/metrics/history`.
-@Suite struct GatewayAlertTests {
+/// The operators' endpoints: `/api/v1/alerts` (list, filter, pages, acknowledging with an
+/// admin key), `/api/v1/metrics/history` and `POST /api/v1/symbols/refresh`.
+@Suite struct GatewayOperatorTests {
     @Test func alertsAreListedFilteredPagedAndAcknowledgedByAdminsOnly() async throws {
         try await GatewayHarness.with("gw_alerts") { gateway in
             let reader = try await gateway.keys.create(name: "reader", scope: .read)
@@ -61,6 +61,27 @@ import TestSupport
             let everything = try await gateway.get("/api/v1/metrics/history", key: key)
             #expect((everything.object["points"] as? [[String: Any]])?.compactMap { $0["score"] as? Int } == [100, 90, 80])
             #expect(try await gateway.get("/api/v1/metrics/history?limit=0", key: key).problem.parameter == "limit")
+        }
+    }
+
+    @Test func aSymbolRefreshIsRequestedByAdminKeysOnly() async throws {
+        try await GatewayHarness.with("gw_symbols_refresh") { gateway in
+            let reader = try await gateway.keys.create(name: "reader", scope: .read)
+            let admin = try await gateway.keys.create(name: "ops", scope: .admin)
+            let keys = RedisKeys(prefix: gateway.stores.prefix)
+            let refused = try await gateway.call("POST", "/api/v1/symbols/refresh", headers: ["Authorization": "Bearer \(reader.text)"])
+            #expect(refused.status == 403)
+            #expect(try await gateway.stores.redis.get(keys.symbolsRefresh) == nil)
+            let accepted = try await gateway.call("POST", "/api/v1/symbols/refresh", headers: ["X-API-Key": admin.text])
+            #expect(accepted.status == 202 && accepted.object["requested"] as? Bool == true)
+            let at = try #require(accepted.object["requested_at"] as? Int)
+            // What the symbols service takes with GETDEL (SymbolCache.takeRefreshRequest), expiring on its own.
+            #expect(try await gateway.stores.redis.get(keys.symbolsRefresh) == String(at))
+            guard case .expires(let ttl) = try await gateway.stores.redis.pttl(keys.symbolsRefresh) else {
+                Issue.record("the refresh request has no expiry")
+                return
+            }
+            #expect(ttl > .zero && ttl <= .seconds(3600))
         }
     }
 }

@@ -4,9 +4,10 @@ import Hummingbird
 import Postgres
 import Redis
 
-/// `GET /api/v1/alerts`, `POST /api/v1/alerts/{id}/ack` (admin) and
-/// `GET /api/v1/metrics/history`: what the monitor recorded.
-struct AlertRoutes: Sendable {
+/// What operators use: `GET /api/v1/alerts`, `POST /api/v1/alerts/{id}/ack` (admin),
+/// `GET /api/v1/metrics/history` (what the monitor recorded) and
+/// `POST /api/v1/symbols/refresh` (admin).
+struct OperatorRoutes: Sendable {
     let postgres: PostgresPool
     let redis: RedisClient
     let keys: RedisKeys
@@ -15,6 +16,23 @@ struct AlertRoutes: Sendable {
         router.get("api/v1/alerts") { request, _ in try await list(request) }
         router.post("api/v1/alerts/:id/ack") { _, context in try await acknowledge(context) }
         router.get("api/v1/metrics/history") { request, _ in try await history(request) }
+        router.post("api/v1/symbols/refresh") { _, _ in try await requestRefresh() }
+    }
+
+    struct RefreshRequest: Encodable {
+        var requested: Bool
+        /// Redis's clock, Unix ms.
+        var requestedAt: Int64
+    }
+
+    /// Asks the symbols service's leader for a refresh now (`symbols:refresh`, which it takes
+    /// with GETDEL on its next tick); 202: the refresh itself happens there, and
+    /// `GET /api/v1/symbols/history` shows what it changed.
+    func requestRefresh() async throws -> Response {
+        let now = try await redis.time()
+        // Expires, so a request no symbols service ever takes does not fire days later.
+        _ = try await redis.set(keys.symbolsRefresh, to: String(now), expiry: .seconds(3600))
+        return try JSONResponse.make(RefreshRequest(requested: true, requestedAt: now), status: .accepted)
     }
 
     struct AlertPage: Encodable {
