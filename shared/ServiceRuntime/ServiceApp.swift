@@ -102,7 +102,8 @@ public final class ServiceApp: Sendable {
         // Started in this order and stopped in reverse: the service's own work stops first
         // (flushing), then the heartbeat goes, then the HTTP port closes.
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: heartbeat)] + services.map { .init(service: $0) },
+            services: [.init(service: http), .init(service: heartbeat)] + services.map { .init(service: $0) }
+                + (SystemdNotifier(readiness: context.readiness, logger: context.logger).map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: signals,
             cancellationSignals: [],
             logger: context.logger
