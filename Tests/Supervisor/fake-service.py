@@ -99,6 +99,7 @@ def serve(port, ready_path):
     record("start", f"port={port}")
     record("env", "db=" + database())
     record("env", "redis=" + redis())
+    record("env", "instance=" + os.environ.get("ALPHAPULSE_INSTANCE_ID", "-"))
     for key in ("SPOT_REST", "FUTURES_REST", "SPOT_WS", "FUTURES_WS"):
         value = os.environ.get(f"ALPHAPULSE_BINANCE_{key}_URL")
         if value:

@@ -25,14 +25,45 @@ sup_log() { printf '%(%F %T)T %s\n' -1 "$*"; }
 # Port variable name of a service: ALPHAPULSE_PORTS_SYMBOLS, ...
 port_var() { printf 'ALPHAPULSE_PORTS_%s' "${1^^}"; }
 
+# A process is a service's first instance (`ingest`) or a further one (`ingest@2`, with
+# `up --scale ingest=2`): its service and its instance number.
+proc_service() { printf '%s' "${1%@*}"; }
+proc_index() { if [[ $1 == *@* ]]; then printf '%s' "${1#*@}"; else printf 1; fi; }
+
+# Instance N of a service listens on the service's port + 10 × (N - 1).
 proc_port() {
-    local var
+    local var service
     if [[ $1 == replay ]]; then
         printf '%s' "$REPLAY_PORT"
     else
-        var=$(port_var "$1")
-        printf '%s' "${!var:-${DEFAULT_PORT[$1]}}"
+        service=$(proc_service "$1")
+        var=$(port_var "$service")
+        printf '%s' $((${!var:-${DEFAULT_PORT[$service]}} + 10 * ($(proc_index "$1") - 1)))
     fi
+}
+
+# The instance id of process $1, stable across restarts (heartbeats, restart counts and
+# consumer names follow it): <host>-<service>[-N].
+proc_instance_id() {
+    local id=${1/@/-}
+    printf '%s-%s' "${ALPHAPULSE_INSTANCE_HOST:-$(hostname -s 2>/dev/null || echo host)}" "$id"
+}
+
+# Parses a --scale spec (`ingest=2,inference=3`) into SCALE[service]=count; only ingest and
+# inference scale (one scheduler and one monitor lead by lease anyway).
+declare -A SCALE=()
+parse_scale() {
+    local spec=$1 part service count
+    SCALE=()
+    [[ -z $spec ]] && return 0
+    for part in ${spec//,/ }; do
+        [[ $part =~ ^([a-z]+)=([0-9]+)$ ]] || die "--scale: '$part' is not SERVICE=COUNT"
+        service=${BASH_REMATCH[1]}
+        count=${BASH_REMATCH[2]}
+        [[ $service == ingest || $service == inference ]] || die "--scale: only ingest and inference scale, not '$service'"
+        ((count >= 1 && count <= 9)) || die "--scale: $service=$count: between 1 and 9 instances"
+        SCALE[$service]=$count
+    done
 }
 
 proc_ready_path() {
@@ -57,8 +88,10 @@ replay_available() { has_serve_mode "$BIN_DIR/alphapulse-replay"; }
 
 # Launches process $1 in the background, logging to $LOGS/$1.log.
 sup_start() {
-    local name=$1 log="$LOGS/$1.log" pid
-    local -a cmd=("$BIN_DIR/alphapulse-$name" serve)
+    local name=$1 log="$LOGS/$1.log" pid service
+    service=$(proc_service "$name")
+    local -a cmd=(env "$(port_var "$service")=$(proc_port "$name")" "ALPHAPULSE_INSTANCE_ID=$(proc_instance_id "$name")"
+        "$BIN_DIR/alphapulse-$service" serve)
     if [[ $name == replay ]]; then
         # The bundled real futures data, plus synthetic spot markets (no real spot archive is
         # bundled); ALPHAPULSE_REPLAY_ARGS adds options, e.g. "--speed 60".
@@ -158,8 +191,14 @@ sup_on_exit() {
 }
 
 cmd_supervise() {
-    local replay=0 name
-    [[ ${1:-} == --replay ]] && replay=1
+    local replay=0 name index
+    while (($#)); do
+        case $1 in
+        --replay) replay=1 ;;
+        --scale) parse_scale "$2"; shift ;;
+        esac
+        shift
+    done
     cd "$ROOT" || exit 1
     trap 'SUP_STOPPING=1' TERM INT
     trap '' HUP PIPE
@@ -180,6 +219,7 @@ cmd_supervise() {
     for name in "${SERVICES[@]}"; do
         if service_bootable "$name"; then
             SUP_PROCS+=("$name")
+            for ((index = 2; index <= ${SCALE[$name]:-1}; index++)); do SUP_PROCS+=("$name@$index"); done
         else
             put_state "$name.skipped" "not built yet"
             sup_log "$name: not built yet (no $BIN_DIR/alphapulse-$name or no serve mode); skipped"

@@ -6,7 +6,7 @@ public struct SchedulerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "alphapulse-scheduler",
         abstract: "AlphaPulse scheduler: decide what to analyse when and enqueue analysis jobs.",
-        subcommands: [ServeCommand.self, StatusCommand.self, MigrateCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, StatusCommand.self, MigrateCommand.self, ConfigCommand.self, HealthcheckCommand.self]
     )
 
     public init() {}
