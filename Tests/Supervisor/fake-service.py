@@ -16,6 +16,10 @@ line per event to $FAKE_LOG:  <epoch seconds> <event> <name> <pid> [detail]
   --help                 lists the subcommands (serve only without FAKE_NO_SERVE)
   serve --port P --futures D [OPTIONS]
                          (replay) like serve, readiness on /api/v3/ping
+Faults, by name lists in the environment: FAKE_HANG (the first process of that name answers
+/healthz 503 once it has run FAKE_HANG_AFTER seconds: a hung process),
+FAKE_CRASH_STARTS=name:N (the first N starts of name exit 3 at once), FAKE_SPAM (write a
+1 KiB log line every 10 ms).
 """
 
 import http.server
@@ -70,10 +74,16 @@ def serve(port, ready_path):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
+    hang_after = float(os.environ.get("FAKE_HANG_AFTER", "1"))
+    # Only the first process of the name hangs; the one restarted in its place is healthy.
+    with LOCK:
+        first = not os.path.exists(LOG) or not any(f" start {NAME} " in line for line in open(LOG))
+    hangs = listed("FAKE_HANG") and first
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             if self.path == "/healthz":
-                code = 200
+                code = 503 if hangs and time.monotonic() - started >= hang_after else 200
             elif self.path == ready_path:
                 ready = not never_ready and time.monotonic() - started >= delay
                 code = 200 if ready else 503
@@ -95,8 +105,22 @@ def serve(port, ready_path):
         def log_message(self, *_args):
             pass
 
+    crash = os.environ.get("FAKE_CRASH_STARTS", "")
+    if crash.startswith(NAME + ":"):
+        with LOCK:
+            earlier = sum(1 for line in open(LOG) if f" crash {NAME} " in line) if os.path.exists(LOG) else 0
+        if earlier < int(crash.split(":", 1)[1]):
+            record("crash")
+            os._exit(3)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     record("start", f"port={port}")
+    if listed("FAKE_SPAM"):
+        def spam():
+            line = "x" * 1023
+            while True:
+                print(line, flush=True)
+                time.sleep(0.01)
+        threading.Thread(target=spam, daemon=True).start()
     record("env", "db=" + database())
     record("env", "redis=" + redis())
     record("env", "instance=" + os.environ.get("ALPHAPULSE_INSTANCE_ID", "-"))

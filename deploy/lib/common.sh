@@ -30,11 +30,17 @@ format_duration() {
 
 # --- state files under $RUN ---------------------------------------------------------------
 
-# Atomically writes $2 to $RUN/$1.
+# Atomically writes $2 to $RUN/$1. A write that fails (disk full, a folder in the way) is
+# reported on stderr and returns 1; it never ends the caller, even under `set -e` callers
+# that test it, and the supervisor runs without `set -e`.
 put_state() {
     local tmp="$RUN/.$1.$$"
-    printf '%s\n' "$2" >"$tmp"
-    mv -f "$tmp" "$RUN/$1"
+    if { printf '%s\n' "$2" >"$tmp" && mv -f "$tmp" "$RUN/$1"; } 2>/dev/null; then
+        return 0
+    fi
+    rm -f "$tmp" 2>/dev/null
+    printf '%(%F %T)T warning: could not write state file %s\n' -1 "$RUN/$1" >&2
+    return 1
 }
 
 # Prints the first line of $RUN/$1, or nothing when absent.
@@ -43,6 +49,14 @@ get_state() {
     [[ -f $RUN/$1 ]] || return 0
     { IFS= read -r line <"$RUN/$1"; } 2>/dev/null || true
     printf '%s' "$line"
+}
+
+# Prints state $1 when it is an unsigned integer, else $2 (default nothing): state files are
+# never evaluated as arithmetic.
+get_uint_state() {
+    local value
+    value=$(get_state "$1")
+    if [[ $value =~ ^[0-9]{1,18}$ ]]; then printf '%s' "$value"; else printf '%s' "${2:-}"; fi
 }
 
 # --- processes -----------------------------------------------------------------------------
@@ -54,6 +68,35 @@ proc_alive() {
     { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
     stat=${stat##*) }
     [[ ${stat%% *} != [ZX] ]]
+}
+
+# The start time of pid $1 (clock ticks since boot, /proc/<pid>/stat field 22): with the pid,
+# it names one process for good, where a pid alone is reused.
+proc_start_time() {
+    local stat
+    [[ $1 =~ ^[0-9]+$ ]] || return 1
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    local -a fields
+    read -r -a fields <<<"$stat"
+    printf '%s' "${fields[19]}"
+}
+
+# Records pid $2 as process $1 of ours: $RUN/$1.pid and its start time in $RUN/$1.since.
+put_pid() {
+    put_state "$1.pid" "$2"
+    put_state "$1.since" "$(proc_start_time "$2")"
+}
+
+# Prints the pid of process $1 as recorded by put_pid when that very process still runs and
+# its command line mentions $2; fails for a dead one and for a stranger that reuses its pid.
+own_pid() {
+    local pid since
+    pid=$(get_uint_state "$1.pid")
+    since=$(get_state "$1.since")
+    proc_matches "$pid" "$2" || return 1
+    [[ -z $since || $(proc_start_time "$pid") == "$since" ]] || return 1
+    printf '%s\n' "$pid"
 }
 
 # True when pid $1 is alive and its command line mentions $2 (guards against pid reuse).

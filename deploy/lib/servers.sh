@@ -183,7 +183,9 @@ pg_running_pid() {
     local pidfile="$1/postmaster.pid" pid=""
     [[ -f $pidfile ]] || return 1
     { IFS= read -r pid <"$pidfile"; } 2>/dev/null || return 1
-    proc_alive "$pid" || return 1
+    # A stale postmaster.pid (a crash, a reboot) may name a pid some other process has now:
+    # ours runs from this data folder (postgres -D <data>).
+    proc_matches "$pid" "$1" || return 1
     printf '%s\n' "$pid"
 }
 
@@ -331,10 +333,7 @@ pg_private_stop() {
 
 # Prints the pid of the private Redis; fails when it does not run.
 redis_private_pid() {
-    local pid
-    pid=$(get_state redis.pid)
-    proc_matches "$pid" redis-server || return 1
-    printf '%s\n' "$pid"
+    own_pid redis redis-server
 }
 
 # shellcheck disable=SC2034 # REDIS_STARTED_HERE is read by the caller
@@ -371,6 +370,8 @@ rename-command CONFIG \"\""
         sleep 0.1
     done
     redis_ping "$REDIS_PORT" "$password" || die "private Redis does not answer on port $REDIS_PORT; see $LOGS/redis.log"
+    # Redis wrote its pid file itself; its start time tells it from a later stranger.
+    put_state redis.since "$(proc_start_time "$(get_uint_state redis.pid)")"
     put_state redis.port "$REDIS_PORT"
     REDIS_STARTED_HERE=1
 }
@@ -389,7 +390,7 @@ redis_private_stop() {
     pid=$(redis_private_pid) || return 0
     note "stopping private Redis"
     stop_pid "$pid" redis 30 >/dev/null || warn "Redis did not stop in time; killed"
-    rm -f "$RUN/redis.pid" "$RUN/redis.port"
+    rm -f "$RUN/redis.pid" "$RUN/redis.since" "$RUN/redis.port"
 }
 
 # --- ephemeral servers (test, bench) -------------------------------------------------------

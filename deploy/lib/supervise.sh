@@ -15,8 +15,19 @@
 
 BACKOFF_MIN=1
 BACKOFF_MAX=60
+# Healing: a service whose /healthz keeps failing this long is restarted (a hung process);
+# checked every LIVENESS_INTERVAL seconds.
+LIVENESS_TIMEOUT=${ALPHAPULSE_LIVENESS_TIMEOUT:-60}
+LIVENESS_INTERVAL=${ALPHAPULSE_LIVENESS_INTERVAL:-5}
+# A process that crashes while booting is started again this many times, with a backoff of
+# 1 s doubling, before the boot fails.
+BOOT_RETRIES=${ALPHAPULSE_BOOT_RETRIES:-5}
+# Logs are rotated past this size, keeping LOG_KEEP older ones (<name>.log.1 is the newest);
+# checked every 10 s.
+LOG_MAX_BYTES=${ALPHAPULSE_LOG_MAX_BYTES:-52428800}
+LOG_KEEP=${ALPHAPULSE_LOG_KEEP:-3}
 
-declare -A SUP_PID=() SUP_STARTED=() SUP_BACKOFF=() SUP_NEXT=() SUP_RESTARTS=()
+declare -A SUP_PID=() SUP_STARTED=() SUP_BACKOFF=() SUP_NEXT=() SUP_RESTARTS=() SUP_UNHEALTHY=()
 SUP_PROCS=()
 SUP_STOPPING=0
 
@@ -100,15 +111,61 @@ sup_start() {
         cmd=("$BIN_DIR/alphapulse-replay" serve --port "$REPLAY_PORT" --futures "$ROOT/deploy/replay-data/futures"
             --start 2026-02-02T00:00:00Z --synthetic-spot 60 --seed 1 "${extra[@]}")
     fi
-    printf '\n==== %(%F %T)T starting %s ====\n' -1 "${cmd[*]}" >>"$log"
+    printf '\n==== %(%F %T)T starting %s ====\n' -1 "${cmd[*]}" >>"$log" 2>/dev/null
     "${cmd[@]}" >>"$log" 2>&1 </dev/null &
     pid=$!
     SUP_PID[$name]=$pid
     SUP_STARTED[$name]=$EPOCHSECONDS
     SUP_NEXT[$name]=0
-    put_state "$name.pid" "$pid"
+    SUP_UNHEALTHY[$name]=""
+    put_pid "$name" "$pid"
     put_state "$name.started" "$EPOCHSECONDS"
     rm -f "$RUN/$name.next"
+}
+
+# Liveness of the running services: one whose /healthz has not answered 200 for
+# LIVENESS_TIMEOUT seconds (a deadlocked or stalled process: its watched work loops stopped)
+# is stopped (TERM, then KILL), and the exit handling restarts it with the usual backoff.
+sup_check_liveness() {
+    local name pid status since
+    for name in "${SUP_PROCS[@]}"; do
+        [[ $name == replay ]] && continue
+        pid=${SUP_PID[$name]}
+        [[ -n $pid ]] && proc_alive "$pid" || continue
+        status=$(http_status "$(proc_port "$name")" /healthz)
+        if [[ $status == 200 ]]; then
+            SUP_UNHEALTHY[$name]=""
+            continue
+        fi
+        since=${SUP_UNHEALTHY[$name]:-}
+        if [[ -z $since ]]; then
+            SUP_UNHEALTHY[$name]=$EPOCHSECONDS
+            sup_log "$name (pid $pid): /healthz answered ${status:-nothing}; restarting it if that lasts ${LIVENESS_TIMEOUT}s"
+        elif ((EPOCHSECONDS - since >= LIVENESS_TIMEOUT)); then
+            sup_log "$name (pid $pid) is not alive: /healthz has failed for $((EPOCHSECONDS - since))s; stopping it to restart"
+            stop_pid "$pid" "$name" "$STOP_TIMEOUT" || true
+            SUP_UNHEALTHY[$name]=""
+        fi
+    done
+}
+
+# Rotates every log in $LOGS above LOG_MAX_BYTES by copy and truncate (the processes keep
+# appending to the same open file): <name>.log.1 … <name>.log.$LOG_KEEP.
+sup_rotate_logs() {
+    local log k
+    for log in "$LOGS"/*.log; do
+        [[ -f $log && ! -L $log ]] || continue
+        (($(stat -c %s -- "$log" 2>/dev/null || echo 0) > LOG_MAX_BYTES)) || continue
+        for ((k = LOG_KEEP - 1; k >= 1; k--)); do
+            [[ -f $log.$k ]] && mv -f -- "$log.$k" "$log.$((k + 1))" 2>/dev/null
+        done
+        if cp -- "$log" "$log.1" 2>/dev/null; then
+            : >"$log" 2>/dev/null
+            sup_log "rotated $(basename -- "$log") (over $LOG_MAX_BYTES bytes)"
+        else
+            sup_log "warning: could not rotate $log"
+        fi
+    done
 }
 
 # Waits until process $1 answers 200 on its readiness path. Fails (with a message on stdout)
@@ -154,7 +211,7 @@ sup_stop_all() {
             wait "$pid" 2>/dev/null || true
         fi
         SUP_PID[$name]=""
-        rm -f "$RUN/$name.pid" "$RUN/$name.next"
+        rm -f "$RUN/$name.pid" "$RUN/$name.since" "$RUN/$name.next"
     done
 }
 
@@ -181,7 +238,7 @@ sup_on_exit() {
     SUP_NEXT[$name]=$((EPOCHSECONDS + delay))
     SUP_BACKOFF[$name]=$((delay * 2 > BACKOFF_MAX ? BACKOFF_MAX : delay * 2))
     SUP_PID[$name]=""
-    rm -f "$RUN/$name.pid"
+    rm -f "$RUN/$name.pid" "$RUN/$name.since"
     put_state "$name.next" "${SUP_NEXT[$name]}"
     if ((rc > 128)); then
         sup_log "$name (pid $pid) was killed by signal $((rc - 128)) after ${lived}s; restarting in ${delay}s"
@@ -191,7 +248,7 @@ sup_on_exit() {
 }
 
 cmd_supervise() {
-    local replay=0 name index
+    local replay=0 name index attempt delay last_liveness=$EPOCHSECONDS last_rotation=$EPOCHSECONDS
     while (($#)); do
         case $1 in
         --replay) replay=1 ;;
@@ -199,10 +256,13 @@ cmd_supervise() {
         esac
         shift
     done
+    # A daemon: a failed command (a state file on a full disk) is handled where it matters,
+    # never a reason to exit and leave the services unsupervised (the review's L5).
+    set +e
     cd "$ROOT" || exit 1
     trap 'SUP_STOPPING=1' TERM INT
     trap '' HUP PIPE
-    put_state supervisor.pid "$$"
+    put_pid supervisor "$$"
     put_state supervisor.started "$EPOCHSECONDS"
     put_state boot booting
     sup_log "supervisor started (pid $$, binaries in $BIN_DIR)"
@@ -241,9 +301,26 @@ cmd_supervise() {
             sup_boot_failed "port $(proc_port "$name") of $name is already in use"
         fi
         sup_log "starting $name on 127.0.0.1:$(proc_port "$name")"
-        sup_start "$name"
-        SUP_FAILURE=""
-        sup_wait_ready "$name" || sup_boot_failed "$SUP_FAILURE"
+        attempt=0
+        while :; do
+            sup_start "$name"
+            SUP_FAILURE=""
+            sup_wait_ready "$name" && break
+            # A crash while booting is retried with a backoff; a process that runs but never
+            # gets ready, or a stop request, fails the boot.
+            if [[ $SUP_FAILURE == *"exited during startup"* ]] && ((attempt < BOOT_RETRIES && !SUP_STOPPING)); then
+                attempt=$((attempt + 1))
+                delay=$((1 << (attempt - 1)))
+                SUP_RESTARTS[$name]=$((SUP_RESTARTS[$name] + 1))
+                put_state "$name.restarts" "${SUP_RESTARTS[$name]}"
+                sup_log "$SUP_FAILURE; starting it again in ${delay}s (retry $attempt of $BOOT_RETRIES)"
+                sleep "$delay" &
+                wait $! 2>/dev/null
+                ((SUP_STOPPING)) && sup_boot_failed "interrupted while $name was retried"
+                continue
+            fi
+            sup_boot_failed "$SUP_FAILURE"
+        done
         sup_log "$name ready (pid ${SUP_PID[$name]})"
         if [[ $name == replay ]]; then
             export ALPHAPULSE_BINANCE_SPOT_REST_URL="http://127.0.0.1:$REPLAY_PORT"
@@ -267,6 +344,14 @@ cmd_supervise() {
                 sup_log "restarted $name (pid ${SUP_PID[$name]}, restart #${SUP_RESTARTS[$name]})"
             fi
         done
+        if ((!SUP_STOPPING && EPOCHSECONDS - last_liveness >= LIVENESS_INTERVAL)); then
+            last_liveness=$EPOCHSECONDS
+            sup_check_liveness
+        fi
+        if ((EPOCHSECONDS - last_rotation >= 10)); then
+            last_rotation=$EPOCHSECONDS
+            sup_rotate_logs
+        fi
         # A background sleep lets the TERM trap run at once instead of after the sleep.
         sleep 0.5 &
         wait $! 2>/dev/null || true
