@@ -98,6 +98,8 @@ import TestSupport
         #expect(await waitUntil { socket.drain().suffix(2) == ["STOPPING=1", "STATUS=stopping"] })
     }
 
+    /// …and its `healthcheck` subcommand (the compose file's container healthcheck) answers 0
+    /// while it is ready and 1 once it has stopped.
     @Test func aRealServiceSaysReadyFeedsTheWatchdogAndSaysStopping() async throws {
         let socket = try NotifySocket()
         defer { socket.close() }
@@ -107,7 +109,7 @@ import TestSupport
             var environment = ProcessInfo.processInfo.environment
             for (key, value) in [
                 "ALPHAPULSE_DATABASE_URL": try stores.databaseURL, "ALPHAPULSE_REDIS_URL": try TestEnvironment.redisURL(),
-                "ALPHAPULSE_REDIS_PREFIX": stores.prefix, "ALPHAPULSE_PORTS_SCHEDULER": "0", "ALPHAPULSE_LOG_LEVEL": "warning",
+                "ALPHAPULSE_REDIS_PREFIX": stores.prefix, "ALPHAPULSE_PORTS_SCHEDULER": String(try freePort()), "ALPHAPULSE_LOG_LEVEL": "warning",
                 "NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "2000000",
             ] {
                 environment[key] = value
@@ -115,8 +117,13 @@ import TestSupport
             let process = try SpawnedProcess([binary, "serve"], environment: environment)
             defer { kill(process.pid, SIGKILL) }
             #expect(await waitUntil { socket.drain().filter { $0 == "WATCHDOG=1" }.count >= 2 }, "\(process.outputSoFar.suffix(2_000))")
+            let ready = try await runCommandAsync([binary, "healthcheck"], environment: environment)
+            #expect(ready.status == 0, "\(ready.output)")
+            #expect(ready.output.contains("scheduler: ready"))
             kill(process.pid, SIGTERM)
             #expect(await process.exit(within: .seconds(30))?.status == 0)
+            let gone = try await runCommandAsync([binary, "healthcheck", "--live"], environment: environment)
+            #expect(gone.status == 1 && gone.output.contains("scheduler: not alive"), "\(gone.output)")
             // READY, then only WATCHDOGs, then STOPPING last.
             let messages = socket.drain().filter { !$0.hasPrefix("STATUS=") }
             #expect(messages.first == "READY=1" && messages.last == "STOPPING=1", "\(messages)")
