@@ -34,7 +34,9 @@ import TestSupport
                 (HeartbeatField.binance429, "2"),
                 ("connections", #"[{"id":1,"market":"futures","streams":4,"frames":9,"reconnects":0,"connected_since":1},{"id":2,"market":"spot","streams":2,"frames":1,"reconnects":3}]"#),
             ])
-            try await beat("inference", "b", [("jobs_per_second", "7.25"), ("analysed", "100"), ("signals", "3")])
+            try await beat("inference", "b", [("jobs_per_second", "7.25"), ("analysed", "100"), ("signals", "3"),
+                                              ("latency_p50_ms", "12.5"), ("latency_p99_ms", "80.0")])
+            try await beat("inference", "c", [("jobs_per_second", "1"), ("latency_p50_ms", "20.0"), ("latency_p99_ms", "40.0")])
             _ = try await redis.xgroupCreate(keys.jobs, group: RedisKeys.Group.inference, startID: "0")
             for n in 0..<250 { _ = try await redis.xadd(keys.jobs, fields: [("n", String(n))]) }
             _ = try await redis.xadd(keys.candlesDead, fields: [("reason", "test")])
@@ -51,7 +53,10 @@ import TestSupport
             #expect(ingest["frames_per_second"] as? Double == 40.5 && ingest["persister_lag"] as? Int == 3000)
             #expect(ingest["connections"] as? Int == 2 && ingest["connected"] as? Int == 1)
             #expect(ingest["tracked_symbols"] as? Int == 2 && ingest["stale_symbols"] as? Int == 1)
-            #expect((body["inference"] as? [String: Any])?["jobs_per_second"] as? Double == 7.25)
+            let inference = try #require(body["inference"] as? [String: Any])
+            #expect(inference["jobs_per_second"] as? Double == 8.25)
+            // The slowest instance's figures.
+            #expect(inference["latency_p50_ms"] as? Double == 20.0 && inference["latency_p99_ms"] as? Double == 80.0)
             #expect(((body["jobs"] as? [String: Any])?["routine"] as? [String: Any])?["lag"] as? Int == 250)
             #expect((body["dead_letters"] as? [String: Any])?["candles"] as? Int == 1)
             #expect((body["binance"] as? [String: Any])?["rate_limited"] as? Int == 2)

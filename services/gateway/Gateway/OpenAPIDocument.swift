@@ -1009,8 +1009,14 @@ enum OpenAPIDocument {
       },
       "InferenceFigures": {
         "type": "object",
-        "properties": {"jobs_per_second": {"type": "number"}, "analysed": {"type": "integer"}, "signals": {"type": "integer"}},
-        "required": ["jobs_per_second", "analysed", "signals"],
+        "properties": {
+          "jobs_per_second": {"type": "number"},
+          "analysed": {"type": "integer"},
+          "signals": {"type": "integer"},
+          "latency_p50_ms": {"type": ["number", "null"], "description": "queue wait + compute of the latest analyses, median (slowest instance)"},
+          "latency_p99_ms": {"type": ["number", "null"], "description": "queue wait + compute of the latest analyses, 99th percentile (slowest instance)"}
+        },
+        "required": ["jobs_per_second", "analysed", "signals", "latency_p50_ms", "latency_p99_ms"],
         "additionalProperties": false
       },
       "Metrics": {

@@ -48,6 +48,10 @@ struct SuiteMetrics: Sendable {
         var jobsPerSecond: Double
         var analysed: Int
         var signals: Int
+        /// Queue wait + compute of the latest analyses (each instance's last 1,024), the
+        /// slowest live instance's median and 99th percentile; null before any analysis.
+        @OrNull var latencyP50Ms: Double?
+        @OrNull var latencyP99Ms: Double?
     }
 
     struct Jobs: Encodable, Sendable {
@@ -105,6 +109,7 @@ struct SuiteMetrics: Sendable {
         var rateLimited = 0, banned = 0, persisterLag = 0
         var framesPerSecond = 0.0, candlesPerSecond = 0.0, jobsPerSecond = 0.0
         var analysed = 0, signalsMade = 0
+        var latencyP50: Double?, latencyP99: Double?
         for instance in instances {
             let fields = instance.fields
             var figures = services[instance.service]
@@ -127,6 +132,8 @@ struct SuiteMetrics: Sendable {
                 jobsPerSecond += Double(fields["jobs_per_second"] ?? "") ?? 0
                 analysed += Int(fields["analysed"] ?? "") ?? 0
                 signalsMade += Int(fields["signals"] ?? "") ?? 0
+                if let p50 = Double(fields["latency_p50_ms"] ?? ""), p50.isFinite { latencyP50 = max(latencyP50 ?? p50, p50) }
+                if let p99 = Double(fields["latency_p99_ms"] ?? ""), p99.isFinite { latencyP99 = max(latencyP99 ?? p99, p99) }
             default:
                 break
             }
@@ -148,7 +155,8 @@ struct SuiteMetrics: Sendable {
             time: time,
             score: Self.score(services: list, ingest: ingest, jobLag: (routine.lag ?? 0) + routine.pending),
             services: list, ingest: ingest,
-            inference: Inference(jobsPerSecond: jobsPerSecond, analysed: analysed, signals: signalsMade),
+            inference: Inference(
+                jobsPerSecond: jobsPerSecond, analysed: analysed, signals: signalsMade, latencyP50Ms: latencyP50, latencyP99Ms: latencyP99),
             jobs: Jobs(routine: routine, onDemand: try await status.queue(keys.jobsNow)),
             deadLetters: DeadLetters(candles: try await redis.xlen(keys.candlesDead), jobs: try await redis.xlen(keys.jobsDead)),
             signals: Signals(open: try counts?.decode(0, as: Int.self) ?? 0, last24h: try counts?.decode(1, as: Int.self) ?? 0),

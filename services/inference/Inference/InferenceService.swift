@@ -70,6 +70,8 @@ public final class InferenceService: Service, Sendable {
     let keys: RedisKeys
     let logger: Logger
     let counts = Mutex(Counts())
+    /// Queue wait + compute of the latest analyses, for the heartbeat.
+    let latencies = Mutex(LatencyWindow())
     private let rateSample = Mutex<(time: ContinuousClock.Instant, analysed: Int)?>(nil)
     /// First time a job beyond the stored candles was seen, by entry id (bounded by the pending jobs).
     let deferred = Mutex<[String: ContinuousClock.Instant]>([:])
@@ -119,6 +121,10 @@ public final class InferenceService: Service, Sendable {
         }
         if known { group = [("group_lag", String(lag)), ("group_pending", String(pending))] }
         if let rate { group.append(("jobs_per_second", String(format: "%.2f", rate))) }
+        let window = latencies.withLock { $0 }
+        if let p50 = window.quantile(0.5), let p99 = window.quantile(0.99) {
+            group += [("latency_p50_ms", String(format: "%.1f", p50)), ("latency_p99_ms", String(format: "%.1f", p99))]
+        }
         let cacheFields: [(String, String)] = cache.map { cache in
             let c = cache.counts
             return [("cache_symbols", String(cache.symbols)), ("cache_bytes", String(cache.bytes)), ("cache_hits", String(c.hits)),
@@ -312,6 +318,7 @@ public final class InferenceService: Service, Sendable {
                 continue
             }
             Timer(label: "alphapulse.inference.queue_wait").recordMilliseconds(Int64(item.analysis.queueWaitMilliseconds))
+            latencies.withLock { $0.record(item.analysis.queueWaitMilliseconds + item.analysis.computeMilliseconds) }
             Timer(label: "alphapulse.inference.compute").recordNanoseconds(Int64(item.analysis.computeMilliseconds * 1e6))
             for vote in consensus.votes {
                 Counter(label: "alphapulse.inference.votes", dimensions: [("head", vote.head.rawValue), ("direction", vote.direction.rawValue)]).increment()
