@@ -11,12 +11,6 @@ import TestSupport
 /// Killing ingest (SIGKILL) raises the stale-data alert of every tracked symbol and the
 /// missing-heartbeat alert of ingest; restarting it resolves them all.
 @Suite struct StaleDataDrillTests {
-    static func executable(_ name: String) throws -> String {
-        let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
-        try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is not built")
-        return path
-    }
-
     /// fingerprint → resolved, for the unresolved and resolved rows of `rule`.
     static func alerts(_ pool: PostgresPool, rule: String) async throws -> [(fingerprint: String, resolved: Bool)] {
         try await pool.query("SELECT fingerprint, resolved_at IS NOT NULL FROM alerts WHERE rule = \(rule) ORDER BY id")
@@ -27,7 +21,7 @@ import TestSupport
         try await TestStores.with("drill_stale") { stores in
             let replayPort = try freePort()
             let replay = try SpawnedProcess([
-                try Self.executable("alphapulse-replay"), "serve", "--port", String(replayPort), "--synthetic-futures", "4",
+                try builtExecutable("alphapulse-replay"), "serve", "--port", String(replayPort), "--synthetic-futures", "4",
                 "--synthetic-spot", "3", "--seed", "11", "--synthetic-days", "1", "--start", "2026-02-02T04:00:00Z", "--speed", "1",
             ])
             defer { kill(replay.pid, SIGKILL) }
@@ -55,7 +49,7 @@ import TestSupport
             func spawn(_ service: String, instance: String) throws -> SpawnedProcess {
                 var env = environment
                 env["ALPHAPULSE_INSTANCE_ID"] = instance
-                return try SpawnedProcess([try Self.executable("alphapulse-\(service)"), "serve"], environment: env)
+                return try SpawnedProcess([try builtExecutable("alphapulse-\(service)"), "serve"], environment: env)
             }
             var ingest = try spawn("ingest", instance: "ingest-a")
             defer { kill(ingest.pid, SIGKILL) }

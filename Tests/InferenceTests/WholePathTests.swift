@@ -11,11 +11,7 @@ import TestSupport
 /// PostgreSQL and Redis: symbols ranks the replay's market, ingest stores its candles, the
 /// scheduler (round robin and candle close) enqueues, inference analyses and stores.
 @Suite(.serialized) struct WholePathTests {
-    static func binary(_ name: String) throws -> String {
-        let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
-        try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is not built")
-        return path
-    }
+    static func binary(_ name: String) throws -> String { try builtExecutable(name) }
 
     @Test func symbolsIngestSchedulerAndInferenceProduceAnalysesOfEveryTrackedSymbol() async throws {
         let postgres = try PrivatePostgres()

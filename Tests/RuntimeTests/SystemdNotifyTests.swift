@@ -104,8 +104,7 @@ import TestSupport
         let socket = try NotifySocket()
         defer { socket.close() }
         try await TestStores.with("notify_scheduler") { stores in
-            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("alphapulse-scheduler").path
-            try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is not built")
+            let binary = try builtExecutable("alphapulse-scheduler")
             var environment = ProcessInfo.processInfo.environment
             for (key, value) in [
                 "ALPHAPULSE_DATABASE_URL": try stores.databaseURL, "ALPHAPULSE_REDIS_URL": try TestEnvironment.redisURL(),

@@ -106,3 +106,16 @@ public func waitUntil(timeout: Duration = .seconds(60), _ condition: () async ->
     }
     return await condition()
 }
+
+/// The path of executable `name` built beside the test bundle (`.build/debug/<name>`).
+/// - Throws: `NotBuilt` when it is not built.
+public func builtExecutable(_ name: String) throws -> String {
+    let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    guard FileManager.default.isExecutableFile(atPath: path) else { throw NotBuilt(path: path) }
+    return path
+}
+
+public struct NotBuilt: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String { "\(path) is not built" }
+}
