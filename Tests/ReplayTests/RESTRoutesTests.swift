@@ -315,6 +315,31 @@ extension RESTRoutesTests {
         }
     }
 
+    /// Binance's 429 and 418 carry `Retry-After`; injected ones do too, with the fault's remaining
+    /// time, so clients are tested against what they meet. Other statuses carry none.
+    @Test func injectedRateLimitsAndBansCarryRetryAfter() async throws {
+        try await withRESTServer { base, _ in
+            _ = try await Self.control(base + "/_replay/rest-fault", #"{"status":429,"seconds":600}"#)
+            let limited = try await Self.failure(base + "/fapi/v1/klines")
+            #expect(limited.status == 429)
+            #expect(Self.errorBody(limited)?.code == -1003)
+            // 600 s from the fault's start, rounded up: at most 600, and not far below it.
+            let wait = try #require(limited.retryAfter)
+            #expect(wait <= .seconds(600) && wait >= .seconds(540), "\(wait)")
+
+            _ = try await Self.control(base + "/_replay/rest-fault", #"{"status":418,"seconds":0.2}"#)
+            let banned = try await Self.failure(base + "/api/v3/exchangeInfo")
+            #expect(banned.status == 418)
+            #expect(banned.retryAfter == .seconds(1), "a fraction of a second left is announced as 1 s, never 0")
+
+            _ = try await Self.control(base + "/_replay/rest-fault", #"{"status":503,"seconds":600}"#)
+            let unavailable = try await Self.failure(base + "/fapi/v1/ping")
+            #expect(unavailable.status == 503)
+            #expect(unavailable.retryAfter == nil)
+            _ = try await Self.control(base + "/_replay/rest-fault/clear", "")
+        }
+    }
+
     @Test func restTimeoutHangsUntilTheClientGivesUpOrTheFaultEnds() async throws {
         try await withRESTServer { base, _ in
             _ = try await Self.control(base + "/_replay/rest-fault", #"{"timeout":true,"seconds":30}"#)

@@ -75,18 +75,21 @@ struct BinanceError: Error, Sendable, Equatable, CustomStringConvertible {
 
     // MARK: Injected server faults
 
-    /// The body Binance sends with an arbitrary (injected) status.
-    static func serverFault(status: Int) -> BinanceError {
+    /// The body Binance sends with an arbitrary (injected) status. A 429 or 418 carries
+    /// `Retry-After` as Binance's do: `retryAfter` seconds (the fault's remaining time, at least 1).
+    static func serverFault(status: Int, retryAfter: Int) -> BinanceError {
         let httpStatus = HTTPResponse.Status(code: status)
         switch status {
         case 429:
             return BinanceError(
                 status: httpStatus, code: -1003,
-                message: "Too many requests; please use WebSocket Streams for live updates to avoid polling the API.")
+                message: "Too many requests; please use WebSocket Streams for live updates to avoid polling the API.",
+                retryAfter: max(1, retryAfter))
         case 418:
             return BinanceError(
                 status: httpStatus, code: -1003,
-                message: "Way too many requests; please use WebSocket Streams for live updates to avoid bans.")
+                message: "Way too many requests; please use WebSocket Streams for live updates to avoid bans.",
+                retryAfter: max(1, retryAfter))
         case 408:
             return BinanceError(
                 status: httpStatus, code: -1007,

@@ -99,7 +99,8 @@ public enum RESTRoutes {
             router.get(path) { request, context -> Response in
                 switch server.faults.current {
                 case .status(let status):
-                    return BinanceError.serverFault(status: status).response()
+                    let remaining = Int(server.faults.remainingSeconds.rounded(.up))
+                    return BinanceError.serverFault(status: status, retryAfter: remaining).response()
                 case .timeout:
                     await server.faults.waitWhileHanging()
                 case .body, nil:
