@@ -121,6 +121,56 @@ import TestSupport
         }
     }
 
+    /// A Redis outage is seen although the client would keep retrying its reconnects far longer
+    /// (two minutes here): the monitor's probe is bounded, so the leader raises
+    /// `store_unreachable:redis` during the outage and resolves it once Redis is back.
+    @Test func aRedisOutageShorterThanTheClientsRetryWindowIsRaised() async throws {
+        try await TestStores.with("monitor_redis_outage") { stores in
+            try await PrivateRedis.with { server in
+                var configuration = try RedisConfiguration(url: server.url())
+                configuration.reconnectTimeout = .seconds(120)
+                let redis = RedisClient(configuration: configuration)
+                defer { Task { await redis.close() } }
+                let keys = RedisKeys(prefix: stores.prefix)
+                let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: [
+                    "metrics.interval_seconds": "1", "alerts.store_unreachable_for_seconds": "0",
+                ]))
+                var settings = try MonitorSettings(config: config)
+                settings.leaseTTL = .seconds(120)
+                let health = SuiteHealth(redis: redis, keys: keys, expected: [], interval: .seconds(10), ttl: .seconds(30))
+                var logger = Logger(label: "monitor.test")
+                logger.logLevel = .critical
+                let monitor = Monitor(
+                    settings: settings, postgres: stores.pool, redis: redis, keys: keys,
+                    metrics: SuiteMetrics(postgres: stores.pool, redis: redis, keys: keys, health: health,
+                                          status: StatusRoutes(postgres: stores.pool, redis: redis, keys: keys, health: health)),
+                    instance: "gw-outage", logger: logger)
+                let lease = Task { try await monitor.elector.run() }
+                defer { lease.cancel() }
+                #expect(await waitUntil { monitor.elector.leadership != nil })
+                var state = Self.freshState(monitor)
+                await monitor.round(&state)
+                #expect(state.fence == 1)
+
+                await server.stop()
+                // Each round returns within its probe (1 s), not after the client's two minutes.
+                let round = Task { [state] in
+                    var state = state
+                    await monitor.round(&state)
+                    return state
+                }
+                let finished = await waitUntil(timeout: .seconds(60)) { (try? await Self.rows(stores, "store_unreachable:redis"))?.count == 1 }
+                #expect(finished, "the outage was not raised while Redis was down")
+                state = await round.value
+                #expect(state.book.firing.contains("store_unreachable:redis"))
+
+                try await server.start()
+                await monitor.round(&state)
+                #expect(try await Self.rows(stores, "store_unreachable:redis").map(\.resolved) == [true])
+            }
+        }
+    }
+
     /// A monitor whose fence a newer one has taken writes nothing and stands down, even though
     /// its Redis lease has not lapsed yet.
     @Test func aMonitorFencedOffInPostgreSQLWritesNothing() async throws {

@@ -65,26 +65,31 @@ public final class Readiness: Sendable {
         await evaluate(timeout: timeout).allSatisfy { $0.failure == nil }
     }
 
-    /// Runs one check, returning at the timeout even if the check ignores cancellation (a
-    /// connect in progress): the check is cancelled and left to finish on its own.
     private static func run(name: String, check: @escaping Check, timeout: Duration) async -> Result {
+        Result(name: name, failure: await probe(timeout: timeout, check))
+    }
+
+    /// Runs `check`, returning at the timeout even if the check ignores cancellation (a
+    /// connect in progress, a client retrying its reconnects): the check is cancelled and left
+    /// to finish on its own. Returns nil when it passed, else why not ("no answer within 2 s").
+    public static func probe(timeout: Duration, _ check: @escaping Check) async -> String? {
         let outcome = Outcome()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             let work = Task {
-                let result: Result
+                let failure: String?
                 do {
                     try await check()
-                    result = Result(name: name, failure: nil)
+                    failure = nil
                 } catch {
-                    result = Result(name: name, failure: String(describing: error))
+                    failure = String(describing: error)
                 }
-                if outcome.claim() { continuation.resume(returning: result) }
+                if outcome.claim() { continuation.resume(returning: failure) }
             }
             Task {
                 try? await Task.sleep(for: timeout)
                 if outcome.claim() {
                     work.cancel()
-                    continuation.resume(returning: Result(name: name, failure: "no answer within \(timeout)"))
+                    continuation.resume(returning: "no answer within \(timeout)")
                 }
             }
         }

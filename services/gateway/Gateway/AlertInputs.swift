@@ -32,6 +32,9 @@ public struct MonitorSettings: Sendable {
     public var leaseTTL: Duration
     public var windowMillis: Int64
     public var rules: [AlertRule]
+    /// How long the monitor waits for PostgreSQL and Redis to answer its probe before it
+    /// counts them unreachable: the interval, at most 2 s.
+    public var probeTimeout: Duration
     /// Raise/resolve changes waiting while PostgreSQL is unreachable; past it the oldest are
     /// dropped (counted), and the monitor rebuilds from `alerts` once it is back.
     public var pendingCapacity = 10_000
@@ -49,6 +52,7 @@ public struct MonitorSettings: Sendable {
             return AlertRule(name: name, severity: severity, raise: raise, clear: clear, forMillis: hasFor ? millis("alerts.\(name)_for_seconds") : 0)
         }
         interval = .milliseconds(millis("metrics.interval_seconds"))
+        probeTimeout = .milliseconds(min(2_000, millis("metrics.interval_seconds")))
         leaseTTL = .milliseconds(max(10_000, 3 * millis("metrics.interval_seconds")))
         windowMillis = millis("alerts.window_seconds")
         rules = [

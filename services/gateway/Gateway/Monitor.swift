@@ -127,7 +127,10 @@ final class Monitor: Service, Sendable {
 
     /// One round: lead or stand by, sample, judge, write, publish.
     func round(_ state: inout State) async {
-        let redisUp = (try? await redis.ping()) != nil
+        // Bounded probes: the clients retry reconnecting for seconds, so an outage shorter than
+        // their retry window would otherwise look like a slow answer, never like an outage.
+        let redis = self.redis
+        let redisUp = await Readiness.probe(timeout: settings.probeTimeout) { _ = try await redis.ping() } == nil
         if let leadership = elector.leadership {
             if leadership.epoch != state.leaseEpoch {
                 guard await takeOver(&state, epoch: leadership.epoch) else { return }
@@ -143,7 +146,8 @@ final class Monitor: Service, Sendable {
         }
         // Leading, or the last leader while Redis is unreachable.
         let now = redisUp ? ((try? await metrics.redisTime()) ?? Self.wallMillis()) : Self.wallMillis()
-        let databaseUp = (try? await postgres.query("SELECT 1")) != nil
+        let postgres = self.postgres
+        let databaseUp = await Readiness.probe(timeout: settings.probeTimeout) { _ = try await postgres.query("SELECT 1") } == nil
         var snapshot: SuiteMetrics.Snapshot?
         var deadLetters: [String: Int]?
         if redisUp {
