@@ -54,15 +54,24 @@ public struct DerivativesHistory: Sendable, Hashable {
     /// What is known at `moment` (ms, inclusive): per series the newest `windows.counts`
     /// samples at or before it, if the newest is no older than `windows.staleAfter`. Nil when
     /// no series has usable data.
-    public func at(_ moment: Int64, windows: DerivativesWindows = .standard) -> Derivatives? {
+    ///
+    /// - Parameter knownUntil: when given, per series the newest sample time that may be used
+    ///   (what a live analysis recorded it saw: samples stored later are left out); a series
+    ///   missing from it is left out entirely.
+    public func at(_ moment: Int64, windows: DerivativesWindows = .standard, knownUntil: [DerivativeSeries: Int64]? = nil) -> Derivatives? {
         func window(_ kind: DerivativeSeries) -> [TimedValue] {
             guard let values = series[kind], let count = windows.counts[kind], count > 0 else { return [] }
-            // First index after the moment (binary search: times are ascending).
+            var bound = moment
+            if let knownUntil {
+                guard let known = knownUntil[kind] else { return [] }
+                bound = min(moment, known)
+            }
+            // First index after the bound (binary search: times are ascending).
             var low = 0
             var high = values.count
             while low < high {
                 let middle = (low + high) / 2
-                if values[middle].time <= moment { low = middle + 1 } else { high = middle }
+                if values[middle].time <= bound { low = middle + 1 } else { high = middle }
             }
             guard low > 0 else { return [] }
             if let stale = windows.staleAfter[kind], moment - values[low - 1].time > stale { return [] }

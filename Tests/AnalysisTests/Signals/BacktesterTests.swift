@@ -47,6 +47,38 @@ private typealias F = SignalFixtures
         }
     }
 
+    /// Stored higher-timeframe candles older than the 1m history (Binance's own klines, as the
+    /// live service reads them) fill the windows first; a candle that closes after the first 1m
+    /// candle opens, or of another symbol, is not used.
+    @Test func olderHigherTimeframeHistoryFillsTheWindowsFirst() {
+        let candles = F.randomWalk(count: 200)
+        let fourHours = CandleInterval.fourHours.milliseconds
+        func older(_ index: Int64, symbol: String = candles[0].symbol) -> Candle {
+            var candle = candles[0]
+            candle.symbol = symbol
+            candle.interval = .fourHours
+            candle.openTime = F.base - index * fourHours
+            candle.closeTime = candle.openTime + fourHours - 1
+            return candle
+        }
+        var overlapping = older(0)
+        overlapping.openTime = F.base - fourHours / 2
+        overlapping.closeTime = overlapping.openTime + fourHours - 1
+        let history = (1...3).map { older($0) } + [overlapping, older(4, symbol: "OTHERUSDT")]
+        let recorder = F.RecordingHead()
+        _ = Backtester(heads: [recorder], options: BacktestOptions(minimumHistory: 1), atr: F.testATR)
+            .run(candles, history: history.shuffled())
+        let first = recorder.sightings.first
+        #expect(first?.counts[.fourHours] == 3)
+        #expect(first?.newest[.fourHours] == F.base - 1)
+        // No 4h bucket of the 1m candles closes within 200 minutes: the history is all there is.
+        #expect(recorder.sightings.last?.counts[.fourHours] == 3)
+
+        let without = F.RecordingHead()
+        _ = Backtester(heads: [without], options: BacktestOptions(minimumHistory: 1), atr: F.testATR).run(candles)
+        #expect(without.sightings.first?.counts[.fourHours] == nil)
+    }
+
     @Test func stepAndRangeChooseTheAnalysedCandles() {
         let candles = F.randomWalk(count: 600)
         let stepped = F.RecordingHead()

@@ -29,6 +29,25 @@ private typealias F = SignalFixtures
         #expect(history.at(-1) == nil, "nothing known before the first sample")
     }
 
+    /// What a live analysis recorded it saw bounds what a replay of it sees: samples stored
+    /// after it ran are left out, and a series it did not see is left out entirely.
+    @Test func knownUntilLeavesOutWhatTheRecordedAnalysisDidNotSee() throws {
+        let interest = (0..<20).map { TimedValue(time: Int64($0) * 300_000, value: 1_000 + Double($0)) }
+        let ratio = (0..<20).map { TimedValue(time: Int64($0) * 300_000, value: 1 + Double($0) / 100) }
+        let history = DerivativesHistory([.openInterest: interest, .longShort: ratio])
+        let moment: Int64 = 19 * 300_000 + 59_999
+        let all = try #require(history.at(moment))
+        #expect(all.newestTimes == [.openInterest: 19 * 300_000, .longShort: 19 * 300_000])
+
+        let recorded = try #require(history.at(moment, knownUntil: [.openInterest: 18 * 300_000]))
+        #expect(recorded.openInterest.last?.time == Int64(18 * 300_000))
+        #expect(all.openInterest.count == 20 && recorded.openInterest.count == 19)
+        #expect(recorded.longShortRatio.isEmpty, "a series the analysis did not see stays unseen")
+        // A bound past the moment never lets the future in.
+        #expect(history.at(10 * 300_000, knownUntil: [.openInterest: 19 * 300_000])?.openInterest.last?.time == Int64(10 * 300_000))
+        #expect(history.at(moment, knownUntil: [:]) == nil)
+    }
+
     @Test func repeatedTimesKeepTheLastValueAndNonFiniteValuesAreDropped() throws {
         let history = DerivativesHistory([.premium: [
             TimedValue(time: 0, value: 0.001), TimedValue(time: 0, value: 0.002), TimedValue(time: 60_000, value: .nan),

@@ -23,6 +23,10 @@ public struct BacktestOptions: Sendable, Hashable {
     /// `stepMinutes`: the moments a live run recorded in `analyses`, so a backtest can replay
     /// it. Nil: every step.
     public var moments: Set<Int64>?
+    /// Per analysed moment (1m open time), the newest sample of each derivatives series the
+    /// analysis may see (``DerivativesHistory/at(_:windows:knownUntil:)``): a live run's
+    /// recorded inputs, so samples stored after it analysed are left out. Nil: all known.
+    public var derivativesKnown: [Int64: [DerivativeSeries: Int64]]?
     /// How much derivatives history each input sees (``DerivativesWindows/standard``).
     public var derivatives: DerivativesWindows = .standard
     /// Seed of the random baseline.

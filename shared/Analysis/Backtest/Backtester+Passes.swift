@@ -41,11 +41,19 @@ extension Backtester {
         return remainder == 0
     }
 
-    func strategyPass(key: SignalBook.Key, candles: [Candle], derivatives: DerivativesHistory?, meter: inout ProgressMeter) -> SymbolRun {
+    func strategyPass(
+        key: SignalBook.Key, candles: [Candle], history: [Candle] = [], derivatives: DerivativesHistory?, meter: inout ProgressMeter
+    ) -> SymbolRun {
         var run = SymbolRun(key: key, heads: Array(repeating: SymbolRun.HeadTally(), count: heads.count))
         var oneMinute = CandleWindow(capacity: options.oneMinuteWindow)
         var aggregator = CandleAggregator(intervals: options.higherIntervals)
         var higher = aggregator.intervals.map { _ in CandleWindow(capacity: options.higherWindow) }
+        if let first = candles.first?.openTime {
+            for candle in history.sorted(by: { $0.openTime < $1.openTime }) where candle.closeTime < first {
+                guard let slot = aggregator.intervals.firstIndex(of: candle.interval) else { continue }
+                higher[slot].append(candle)
+            }
+        }
         var book = SignalBook(rules: signalRules)
         var probes: [Probe] = []
 
@@ -66,7 +74,8 @@ extension Backtester {
                 windows[interval] = higher[slot].candles()
             }
             let input = AnalysisInput(
-                symbol: key.symbol, market: key.market, candles: windows, derivatives: derivatives?.at(candle.closeTime, windows: options.derivatives))
+                symbol: key.symbol, market: key.market, candles: windows, derivatives: derivatives?.at(
+                    candle.closeTime, windows: options.derivatives, knownUntil: options.derivativesKnown?[candle.openTime]))
             let votes = heads.map { $0.evaluate(input) }
             let atr = self.atr(input)
             let time = candle.closeTime

@@ -55,15 +55,26 @@ public struct Backtester: Sendable {
     ///   finally with 1.
     /// - Parameter derivatives: futures symbols' derivatives history (by symbol), read at each
     ///   step through `DerivativesHistory.at` exactly as the live service reads it.
-    public func run(_ candles: [Candle], derivatives: [String: DerivativesHistory] = [:], progress: ((Double) -> Void)? = nil) -> BacktestReport {
+    /// - Parameter history: higher-timeframe candles older than a symbol's 1m candles (stored
+    ///   ones, such as Binance's own klines that reach further back than the 1m history); those
+    ///   closing before the symbol's first 1m candle opens fill its windows first, as the live
+    ///   service reads them from the database. Others, and intervals not built, are ignored.
+    public func run(
+        _ candles: [Candle], history: [Candle] = [], derivatives: [String: DerivativesHistory] = [:], progress: ((Double) -> Void)? = nil
+    ) -> BacktestReport {
         let series = Self.series(candles)
         let total = 2 * series.reduce(0) { $0 + $1.candles.count }
         var meter = ProgressMeter(total: total, report: progress)
+        var older: [SignalBook.Key: [Candle]] = [:]
+        for candle in history where candle.interval != .oneMinute {
+            older[SignalBook.Key(market: candle.market, symbol: candle.symbol), default: []].append(candle)
+        }
 
         var runs: [SymbolRun] = []
         for (key, symbolCandles) in series {
             var run = strategyPass(
-                key: key, candles: symbolCandles, derivatives: key.market == .futures ? derivatives[key.symbol] : nil, meter: &meter)
+                key: key, candles: symbolCandles, history: older[key] ?? [],
+                derivatives: key.market == .futures ? derivatives[key.symbol] : nil, meter: &meter)
             baselinePass(&run, candles: symbolCandles, meter: &meter)
             runs.append(run)
         }
