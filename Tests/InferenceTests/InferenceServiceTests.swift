@@ -44,11 +44,11 @@ import TestSupport
 
     static let live = LiveAnalysis(analyzer: Analyzer(heads: Heads.all(), rules: ConsensusRules()), signalRules: SignalRules(), stopATR: StopATR())
 
-    static func with(_ name: String, _ body: (Bench) async throws -> Void) async throws {
+    static func with(_ name: String, grace: String = "1", _ body: (Bench) async throws -> Void) async throws {
         try await TestStores.with("inference_" + name) { stores in
             let (pool, redis, keys) = (stores.pool, stores.redis, RedisKeys(prefix: stores.prefix))
             _ = try await ArchiveImporter(store: CandleStore(postgres: pool)).importFile(Fixtures.futuresArchive("LINKUSDT"), market: .futures)
-            let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: ["inference.job_grace_seconds": "1"]))
+            let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: ["inference.job_grace_seconds": grace]))
             var settings = InferenceService.Settings(config: config, consumer: "test-1")
             settings.readBlock = .milliseconds(100)
             var logger = Logger(label: "test.inference")
@@ -134,6 +134,37 @@ import TestSupport
 
     /// Bad jobs are dead-lettered with a reason and never block the group; an on-demand job is
     /// served first and answered on its reply key.
+    /// A job whose window has a hole (minutes ingest is still backfilling) waits, pending, until
+    /// the gap is repaired, so its analysis sees every minute; past the grace a job is analysed
+    /// as it is, with the missing minutes recorded in its inputs.
+    @Test func aJobWaitsForAGapInItsWindowToBeRepaired() async throws {
+        let last: Int64 = 1_769_904_000_000 + 28 * 86_400_000 - 60_000  // 2026-02-28 23:59
+        let gap = "open_time BETWEEN to_timestamp(\((last - 3_600_000) / 1000)) AND to_timestamp(\((last - 3_480_000) / 1000))"
+        func inputs(_ bench: Bench) async throws -> (from: Int64?, missing: Int64?) {
+            let row = try #require(try await bench.pool.query("SELECT (inputs->>'1m_from')::bigint, (inputs->>'1m_missing')::bigint FROM analyses").first)
+            return (try row.decode(0, as: Int64?.self), try row.decode(1, as: Int64?.self))
+        }
+        func waited(_ bench: Bench) async -> String? { await bench.service.stats().first { $0.0 == "waited_for_gaps" }?.1 }
+        try await Self.with(#function, grace: "3600") { bench in
+            _ = try await bench.pool.withConnection { try await $0.execute(unsafeScript: "CREATE TABLE held AS SELECT * FROM candles_1m WHERE \(gap); DELETE FROM candles_1m WHERE \(gap)") }
+            try await bench.enqueue(Self.job("gap-1", last))
+            #expect(await waitUntil(timeout: .seconds(60)) { await waited(bench) == "1" }, "the job waits for the gap")
+            #expect(try await bench.analyses() == 0)
+            #expect(try await bench.pendingJobs() == 1)
+            _ = try await bench.pool.withConnection { try await $0.execute(unsafeScript: "INSERT INTO candles_1m SELECT * FROM held") }
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 1) })
+            let seen = try await inputs(bench)
+            #expect(seen.from == last - 499 * 60_000 && seen.missing == nil, "\(seen)")
+        }
+        try await Self.with(#function + "-grace", grace: "1") { bench in
+            _ = try await bench.pool.withConnection { try await $0.execute(unsafeScript: "DELETE FROM candles_1m WHERE \(gap)") }
+            try await bench.enqueue(Self.job("gap-2", last))
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 1) })
+            let seen = try await inputs(bench)
+            #expect(seen.missing == 3 && seen.from == last - 502 * 60_000, "\(seen)")
+        }
+    }
+
     @Test func badJobsAreDeadLetteredAndOnDemandJobsAreAnswered() async throws {
         let last: Int64 = 1_769_904_000_000 + 28 * 86_400_000 - 60_000  // 2026-02-28 23:59
         try await Self.with(#function) { bench in

@@ -103,7 +103,7 @@ public enum ConfigKeys {
         ConfigKey("inference.claim_idle_seconds", .number(1...86_400), default: "60",
                   "A job pending this long with a silent consumer is claimed by a live inference instance."),
         ConfigKey("inference.job_grace_seconds", .number(1...86_400), default: "120",
-                  "A job whose moment is still beyond the stored candles after this long is dead-lettered."),
+                  "A job whose moment is still beyond the stored candles after this long is dead-lettered; one whose window has a gap waits at most this long for it to be repaired, then is analysed as it is."),
         ConfigKey("inference.cache_max_bytes", .integer(0...68_719_476_736), default: "268435456",
                   "Bytes of warm candle windows an inference instance keeps (least recently used symbol evicted first; 0 turns it off)."),
         ConfigKey("inference.batch_size", .integer(1...1000), default: "64", "Most jobs an inference instance reads at once; a round of them (one per symbol) commits in one transaction."),

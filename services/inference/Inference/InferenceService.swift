@@ -20,6 +20,11 @@ import Synchronization
 /// job: the analysis exists, so it is acknowledged without a second one, and the sweep publishes
 /// what was committed but not published.
 ///
+/// A job whose 1m window has a hole (a gap ingest is still backfilling) waits, pending, for up
+/// to `grace` until the window is whole, so the analysis and the resolution of an open signal
+/// see every minute; after that it is analysed as it is, with the missing minutes recorded in
+/// its inputs (`1m_missing`).
+///
 /// Bad jobs go to `jobs:dead` with a reason and are acknowledged: a malformed entry, a symbol
 /// with no stored candle, a moment still beyond the stored candles after `grace`. A failure
 /// that a retry can fix (PostgreSQL down) leaves the job pending; it is retried from this
@@ -59,6 +64,8 @@ public final class InferenceService: Service, Sendable {
         public var signals = 0
         public var resolved = 0
         public var published = 0
+        /// Jobs that waited for a gap in their candles to be repaired.
+        public var waitedForGaps = 0
     }
 
     let settings: Settings
@@ -133,6 +140,7 @@ public final class InferenceService: Service, Sendable {
         return group + cacheFields + [
             ("analysed", String(counts.analysed)), ("coalesced", String(counts.coalesced)), ("dead_letters", String(counts.dead)),
             ("signals", String(counts.signals)), ("resolved", String(counts.resolved)), ("published", String(counts.published)),
+            ("waited_for_gaps", String(counts.waitedForGaps)),
         ]
     }
 
@@ -259,6 +267,8 @@ public final class InferenceService: Service, Sendable {
         var consensus: Consensus?
         var notStored = false
         var newestStored: Int64?
+        /// Minutes missing within the 1m window: the job waits for the gap to be repaired.
+        var missingMinutes = 0
         var failure: String?
     }
 
@@ -277,12 +287,14 @@ public final class InferenceService: Service, Sendable {
         // Each child task writes its own slot; the group returns nothing (a tuple result of this
         // shape came back with a corrupt index in debug builds of Swift 6.3.1).
         let slots = PreparedSlots(count: round.count)
+        // Jobs that have waited out their grace for a gap to be repaired are analysed as they are.
+        let waitedOut = deferred.withLock { waiting in round.map { waiting[$0.entry.id].map { started - $0 >= settings.grace } ?? false } }
         await withTaskGroup(of: Void.self) { group in
             for (index, job) in jobs.enumerated() {
                 if index >= width { await group.next() }
                 group.addTask {
                     do {
-                        slots.set(index, try await self.prepare(job, started: started))
+                        slots.set(index, try await self.prepare(job, started: started, acceptingGaps: waitedOut[index]))
                     } catch {
                         slots.set(index, Prepared(failure: "\(error)"))
                     }
@@ -348,18 +360,22 @@ public final class InferenceService: Service, Sendable {
             if result.item != nil { continue }
             if let error = result.failure {
                 retry(job, error)
+            } else if result.missingMinutes > 0 {
+                // Pending until the gap is repaired, or the grace is over (then analysed as is).
+                let first = firstDeferred(entry.id, at: started)
+                if first == started {
+                    counts.withLock { $0.waitedForGaps += 1 }
+                    Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "waiting_for_gap")]).increment()
+                    logger.info("job waits for a gap in its candles to be repaired", metadata: [
+                        "job.id": "\(job.id)", "symbol": "\(job.symbol)", "gap.minutes": "\(result.missingMinutes)",
+                    ])
+                }
             } else if result.notStored {
                 guard let newestStored = result.newestStored else {
                     await deadLetter(entry, reason: "unknown_symbol", detail: "no stored 1m candle of \(job.market.rawValue) \(job.symbol)")
                     continue
                 }
-                let first = deferred.withLock { waiting -> ContinuousClock.Instant in
-                    // Entries another consumer took over are forgotten after a while (the map stays small).
-                    if waiting.count > 10_000 { waiting = waiting.filter { started - $0.value < settings.grace * 10 } }
-                    let first = waiting[entry.id, default: started]
-                    waiting[entry.id] = first
-                    return first
-                }
+                let first = firstDeferred(entry.id, at: started)
                 if started - first >= settings.grace {
                     await deadLetter(entry, reason: "beyond_stored_candles",
                                      detail: "moment \(job.moment) is not among the stored minutes (newest \(newestStored))")
@@ -376,6 +392,18 @@ public final class InferenceService: Service, Sendable {
         return newest
     }
 
+    /// When a job that waits (for its moment's candle, or for a gap to be repaired) was first
+    /// seen waiting; `now` for one seen the first time.
+    private func firstDeferred(_ id: String, at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        deferred.withLock { waiting in
+            // Entries another consumer took over are forgotten after a while (the map stays small).
+            if waiting.count > 10_000 { waiting = waiting.filter { now - $0.value < settings.grace * 10 } }
+            let first = waiting[id, default: now]
+            waiting[id] = first
+            return first
+        }
+    }
+
     private func retry(_ job: AnalysisJob, _ error: String) {
         counts.withLock { $0.retried += 1 }
         Counter(label: "alphapulse.inference.jobs", dimensions: [("outcome", "retried")]).increment()
@@ -385,7 +413,7 @@ public final class InferenceService: Service, Sendable {
     }
 
     /// Reads a job's inputs and runs the heads: everything but the commit.
-    private func prepare(_ job: AnalysisJob, started: ContinuousClock.Instant) async throws -> Prepared {
+    private func prepare(_ job: AnalysisJob, started: ContinuousClock.Instant, acceptingGaps: Bool = false) async throws -> Prepared {
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         let queueWait = Double(max(0, wallNow - job.enqueuedAt))
         let end = job.moment + 60_000
@@ -402,12 +430,22 @@ public final class InferenceService: Service, Sendable {
         guard let candle = oneMinute.last, candle.openTime == job.moment else {
             return Prepared(notStored: true, newestStored: try await store.newestMinute(market: job.market, symbol: job.symbol))
         }
+        // Every minute between the oldest read and the moment: the analysis window and the
+        // candles an open signal is resolved with.
+        let missing = minutes.first.map { Int((candle.openTime - $0.openTime) / 60_000) + 1 - minutes.count } ?? 0
+        if missing > 0, !acceptingGaps { return Prepared(missingMinutes: missing) }
         var higher: [CandleInterval: [Candle]] = [:]
-        var inputs: [String: Int64] = ["1m": candle.openTime, "1m_count": Int64(oneMinute.count)]
+        // Newest and oldest open time and count of every window: with them a window is known
+        // whole (a gap repaired later changes its oldest candle or its count).
+        var inputs: [String: Int64] = ["1m": candle.openTime, "1m_from": oneMinute.first?.openTime ?? candle.openTime, "1m_count": Int64(oneMinute.count)]
+        if missing > 0 { inputs["1m_missing"] = Int64(missing) }
         for interval in live.windows.higherIntervals {
             let list = windows[interval] ?? []
             higher[interval] = list
-            if let last = list.last { inputs[interval.rawValue] = last.openTime }
+            if let last = list.last, let first = list.first {
+                inputs[interval.rawValue] = last.openTime
+                inputs[interval.rawValue + "_from"] = first.openTime
+            }
             inputs[interval.rawValue + "_count"] = Int64(list.count)
         }
         var derivatives: DerivativesHistory?
