@@ -14,21 +14,36 @@ import TestSupport
 /// resolved; a takeover that rebuilds from `alerts`; writes fenced by the epoch; the stale-data
 /// drill when klines stop and start again.
 @Suite struct MonitorTests {
-    static func monitor(_ stores: TestStores, instance: String, settings extra: [String: String] = [:], leaseTTL: Duration = .seconds(120)) throws -> Monitor {
+    /// A monitor on the test's stores, or on `redis` when given (a server the test stops).
+    static func monitor(
+        _ stores: TestStores, instance: String, settings extra: [String: String] = [:], leaseTTL: Duration = .seconds(120),
+        redis: RedisClient? = nil
+    ) throws -> Monitor {
         let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: [
             "metrics.interval_seconds": "1", "alerts.job_lag_raise": "3", "alerts.job_lag_clear": "1", "alerts.job_lag_for_seconds": "0",
         ].merging(extra) { $1 }))
         var settings = try MonitorSettings(config: config)
         settings.leaseTTL = leaseTTL
         let keys = RedisKeys(prefix: stores.prefix)
-        let health = SuiteHealth(redis: stores.redis, keys: keys, expected: [], interval: .seconds(10), ttl: .seconds(30))
-        let status = StatusRoutes(postgres: stores.pool, redis: stores.redis, keys: keys, health: health)
+        let redis = redis ?? stores.redis
+        let health = SuiteHealth(redis: redis, keys: keys, expected: [], interval: .seconds(10), ttl: .seconds(30))
+        let status = StatusRoutes(postgres: stores.pool, redis: redis, keys: keys, health: health)
         var logger = Logger(label: "monitor.test")
         logger.logLevel = .critical
         return Monitor(
-            settings: settings, postgres: stores.pool, redis: stores.redis, keys: keys,
-            metrics: SuiteMetrics(postgres: stores.pool, redis: stores.redis, keys: keys, health: health, status: status),
+            settings: settings, postgres: stores.pool, redis: redis, keys: keys,
+            metrics: SuiteMetrics(postgres: stores.pool, redis: redis, keys: keys, health: health, status: status),
             instance: instance, logger: logger)
+    }
+
+    /// Runs `monitor`'s elector until it leads, then one round (which takes the fence); returns
+    /// the lease task (cancel it to step down) and the monitor's state.
+    static func leading(_ monitor: Monitor) async -> (lease: Task<Void, any Error>, state: Monitor.State) {
+        let lease = Task { try await monitor.elector.run() }
+        #expect(await waitUntil { monitor.elector.leadership != nil })
+        var state = freshState(monitor)
+        await monitor.round(&state)
+        return (lease, state)
     }
 
     static func freshState(_ monitor: Monitor) -> Monitor.State {
@@ -131,25 +146,9 @@ import TestSupport
                 configuration.reconnectTimeout = .seconds(120)
                 let redis = RedisClient(configuration: configuration)
                 defer { Task { await redis.close() } }
-                let keys = RedisKeys(prefix: stores.prefix)
-                let config = try AlphaPulseConfig(ConfigLoader().load(file: nil, environment: [:], flags: [
-                    "metrics.interval_seconds": "1", "alerts.store_unreachable_for_seconds": "0",
-                ]))
-                var settings = try MonitorSettings(config: config)
-                settings.leaseTTL = .seconds(120)
-                let health = SuiteHealth(redis: redis, keys: keys, expected: [], interval: .seconds(10), ttl: .seconds(30))
-                var logger = Logger(label: "monitor.test")
-                logger.logLevel = .critical
-                let monitor = Monitor(
-                    settings: settings, postgres: stores.pool, redis: redis, keys: keys,
-                    metrics: SuiteMetrics(postgres: stores.pool, redis: redis, keys: keys, health: health,
-                                          status: StatusRoutes(postgres: stores.pool, redis: redis, keys: keys, health: health)),
-                    instance: "gw-outage", logger: logger)
-                let lease = Task { try await monitor.elector.run() }
+                let monitor = try Self.monitor(stores, instance: "gw-outage", settings: ["alerts.store_unreachable_for_seconds": "0"], redis: redis)
+                var (lease, state) = await Self.leading(monitor)
                 defer { lease.cancel() }
-                #expect(await waitUntil { monitor.elector.leadership != nil })
-                var state = Self.freshState(monitor)
-                await monitor.round(&state)
                 #expect(state.fence == 1)
 
                 await server.stop()
@@ -177,11 +176,8 @@ import TestSupport
         try await TestStores.with("monitor_fenced") { stores in
             let keys = RedisKeys(prefix: stores.prefix)
             let monitor = try Self.monitor(stores, instance: "gw-old")
-            let lease = Task { try await monitor.elector.run() }
+            var (lease, state) = await Self.leading(monitor)
             defer { lease.cancel() }
-            #expect(await waitUntil { monitor.elector.leadership != nil })
-            var state = Self.freshState(monitor)
-            await monitor.round(&state)
             #expect(state.fence == 1)
             _ = try await stores.pool.execute("UPDATE lease_fences SET epoch = epoch + 1, holder = 'gw-new' WHERE name = 'monitor'")
             _ = try await stores.redis.xgroupCreate(keys.jobs, group: RedisKeys.Group.inference, startID: "0")
