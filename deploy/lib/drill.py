@@ -324,7 +324,8 @@ def check_audit(path):
         return {"problems": [f"the audit did not run: {tail}"]}
     return {"symbols": audit.get("symbols"), "moments": audit.get("moments"), "live_signals": audit.get("liveSignals"),
             "backtest_signals": audit.get("backtestSignals"), "live_resolved": audit.get("liveResolved"),
-            "problems": audit.get("problems", [])}
+            "inputs_changed_since": audit.get("inputsChangedSince", 0), "not_comparable": audit.get("signalsNotComparable", 0),
+            "changed_examples": audit.get("changedExamples", []), "problems": audit.get("problems", [])}
 
 
 def account(faults_path, report_path):
@@ -362,6 +363,9 @@ def account(faults_path, report_path):
     if "moments" in a:
         print(f"live equals backtest: {a['live_signals']} signals ({a['live_resolved']} resolved) at {a['moments']} moments of "
               f"{a['symbols']} symbols; the backtest at those moments: {a['backtest_signals']}")
+        if a["inputs_changed_since"]:
+            print(f"  {a['inputs_changed_since']} analyses read windows that changed after they ran (history or a gap filled "
+                  f"later), so {a['not_comparable']} live signals were not compared; e.g. {a['changed_examples'][:2]}")
     print(f"dead letters: {c['dead_letters']['entries']}; alerts: {c['alerts']['raised']} raised, {c['alerts']['unresolved']} unresolved")
     for name, check in checks.items():
         for problem in check["problems"]:
