@@ -48,8 +48,9 @@ private typealias F = SignalFixtures
     }
 
     /// Stored higher-timeframe candles older than the 1m history (Binance's own klines, as the
-    /// live service reads them) fill the windows first; a candle that closes after the first 1m
-    /// candle opens, or of another symbol, is not used.
+    /// live service reads them) fill the windows first; one whose bucket begins before the first
+    /// 1m candle but ends after it joins once it has closed, never earlier; another symbol's is
+    /// not used.
     @Test func olderHigherTimeframeHistoryFillsTheWindowsFirst() {
         let candles = F.randomWalk(count: 200)
         let fourHours = CandleInterval.fourHours.milliseconds
@@ -68,11 +69,14 @@ private typealias F = SignalFixtures
         let recorder = F.RecordingHead()
         _ = Backtester(heads: [recorder], options: BacktestOptions(minimumHistory: 1), atr: F.testATR)
             .run(candles, history: history.shuffled())
-        let first = recorder.sightings.first
-        #expect(first?.counts[.fourHours] == 3)
-        #expect(first?.newest[.fourHours] == F.base - 1)
-        // No 4h bucket of the 1m candles closes within 200 minutes: the history is all there is.
-        #expect(recorder.sightings.last?.counts[.fourHours] == 3)
+        let sightings = recorder.sightings
+        #expect(sightings.first?.counts[.fourHours] == 3)
+        #expect(sightings.first?.newest[.fourHours] == F.base - 1)
+        // The straddling bucket closes 120 minutes in: shown from then on, not before.
+        let closes = overlapping.closeTime
+        #expect(sightings.filter { $0.time < closes }.allSatisfy { $0.counts[.fourHours] == 3 && $0.newest[.fourHours] == F.base - 1 })
+        #expect(sightings.filter { $0.time >= closes }.allSatisfy { $0.counts[.fourHours] == 4 && $0.newest[.fourHours] == closes })
+        #expect(sightings.contains { $0.time >= closes })
 
         let without = F.RecordingHead()
         _ = Backtester(heads: [without], options: BacktestOptions(minimumHistory: 1), atr: F.testATR).run(candles)

@@ -73,7 +73,7 @@ public enum SignalAudit {
     /// What the database holds.
     public struct Data: Sendable {
         public var oneMinute: [Candle] = []
-        /// Stored higher-timeframe candles older than the symbol's 1m history.
+        /// Stored higher-timeframe candles of buckets beginning before the symbol's 1m history.
         public var history: [Candle] = []
         /// Every stored higher-timeframe candle, as the live windows read them.
         public var higher: [Candle] = []
@@ -146,11 +146,11 @@ public enum SignalAudit {
                 if interval == .oneMinute { oneMinute.append(candle) } else { higher.append(candle) }
             }
             // The live windows read stored higher candles: those the 1m history also builds are
-            // built by the backtest itself, the older ones are handed to it.
+            // built by the backtest itself; those of buckets beginning before it are handed to it.
             let first = oneMinute.first?.openTime ?? .max
             data.oneMinute += oneMinute
             data.higher += higher
-            data.history += higher.filter { $0.closeTime < first }
+            data.history += higher.filter { $0.openTime < first }
         }
         for row in try await connection.query("""
             SELECT market, symbol, (extract(epoch FROM candle_time) * 1000)::bigint + 59999, direction, entry::float8, status,

@@ -48,12 +48,12 @@ extension Backtester {
         var oneMinute = CandleWindow(capacity: options.oneMinuteWindow)
         var aggregator = CandleAggregator(intervals: options.higherIntervals)
         var higher = aggregator.intervals.map { _ in CandleWindow(capacity: options.higherWindow) }
-        if let first = candles.first?.openTime {
-            for candle in history.sorted(by: { $0.openTime < $1.openTime }) where candle.closeTime < first {
-                guard let slot = aggregator.intervals.firstIndex(of: candle.interval) else { continue }
-                higher[slot].append(candle)
-            }
-        }
+        // Stored candles of buckets that begin before the first 1m candle (which the 1m
+        // candles cannot complete), each shown once it has closed.
+        let first = candles.first?.openTime ?? .min
+        let older = history.filter { $0.openTime < first && aggregator.intervals.contains($0.interval) }
+            .sorted { ($0.closeTime, $0.interval) < ($1.closeTime, $1.interval) }
+        var nextOlder = 0
         var book = SignalBook(rules: signalRules)
         var probes: [Probe] = []
 
@@ -61,6 +61,10 @@ extension Backtester {
             meter.advance()
             run.candles += 1
             oneMinute.append(candle)
+            while nextOlder < older.count, older[nextOlder].closeTime <= candle.closeTime {
+                higher[aggregator.intervals.firstIndex(of: older[nextOlder].interval)!].append(older[nextOlder])
+                nextOlder += 1
+            }
             for closed in aggregator.add(candle) {
                 higher[aggregator.intervals.firstIndex(of: closed.interval)!].append(closed)
             }

@@ -56,9 +56,10 @@ public struct Backtester: Sendable {
     /// - Parameter derivatives: futures symbols' derivatives history (by symbol), read at each
     ///   step through `DerivativesHistory.at` exactly as the live service reads it.
     /// - Parameter history: higher-timeframe candles older than a symbol's 1m candles (stored
-    ///   ones, such as Binance's own klines that reach further back than the 1m history); those
-    ///   closing before the symbol's first 1m candle opens fill its windows first, as the live
-    ///   service reads them from the database. Others, and intervals not built, are ignored.
+    ///   ones, such as Binance's own klines that reach further back than the 1m history): those
+    ///   of buckets that begin before the symbol's first 1m candle, which its 1m candles cannot
+    ///   complete, join its windows as each closes, as the live service reads them from the
+    ///   database. Others, and intervals not built, are ignored.
     public func run(
         _ candles: [Candle], history: [Candle] = [], derivatives: [String: DerivativesHistory] = [:], progress: ((Double) -> Void)? = nil
     ) -> BacktestReport {
