@@ -18,9 +18,8 @@ import TestSupport
     /// stream) for `seconds`, with `faults` applied while it runs.
     func ingest(
         _ harness: IngestHarness, symbols: [Market: Set<String>], seconds: Double, settings: StreamSlot.Settings = IngestHarness.fastSettings,
-        faults: @escaping @Sendable (IngestHarness) async -> Void = { _ in }
+        metrics: IngestMetrics = IngestMetrics(), faults: @escaping @Sendable (IngestHarness) async -> Void = { _ in }
     ) async throws -> (IngestMetrics, ConnectionManager) {
-        let metrics = IngestMetrics()
         let sink = KlineSink(redis: harness.redis, keys: harness.keys, settings: .init(maxBytes: 1 << 30), metrics: metrics, logger: harness.logger)
         let redis = harness.redis
         let keys = harness.keys
@@ -121,7 +120,8 @@ import TestSupport
             let futures = Set(markets.futures.symbols.filter { $0.status == "TRADING" && $0.contractType.isEmpty || $0.contractType == "PERPETUAL" }.map(\.symbol).prefix(4))
             let spot = Set(markets.spot.symbols.filter { $0.status == "TRADING" && $0.quoteAsset == "USDT" }.map(\.symbol).prefix(3))
             let symbols: [Market: Set<String>] = [.futures: futures, .spot: spot]
-            let (metrics, _) = try await ingest(harness, symbols: symbols, seconds: 14) { harness in
+            let counted = IngestMetrics()
+            let (metrics, _) = try await ingest(harness, symbols: symbols, seconds: 14, metrics: counted) { harness in
                 try? await Task.sleep(for: .seconds(2))
                 _ = harness.hub.duplicateKlines(count: 10)
                 harness.hub.dropEvery(seconds: 3)
@@ -133,7 +133,14 @@ import TestSupport
                 // that is then dropped die with it (CI saw none arrive): they come last, once
                 // no more drops are due, on whichever connections are live by then; the ingest
                 // then runs on for the test's seconds.
-                _ = await waitUntil(timeout: .seconds(60)) { harness.hub.malformedFrames(count: 20) > 0 }
+                // Scheduled again until one is counted: a starved machine may drop the connection
+                // they were scheduled on before they are sent.
+                _ = await waitUntil(timeout: .seconds(90)) {
+                    if counted.dropped.values.reduce(0, +) > 0 { return true }
+                    _ = harness.hub.malformedFrames(count: 20)
+                    try? await Task.sleep(for: .seconds(2))
+                    return counted.dropped.values.reduce(0, +) > 0
+                }
             }
             try await expectContiguousAndExact(harness, symbols)
             #expect(metrics.totals.reconnects >= 2, "drops every 3 s and a stall must have forced reconnects")
