@@ -211,13 +211,14 @@ final class RawSocket {
         return socket.readHTTPResponse()?.status == 101 ? socket : nil
     }
 
-    /// One plain HTTP/1.1 request on a fresh connection.
+    /// One plain HTTP/1.1 request on a fresh connection; the answer may take a minute (CI
+    /// starves the parallel suite for half a minute at times).
     static func http(port: Int, _ method: String, _ path: String, body: String = "") throws -> (status: Int, body: String)? {
         let socket = try RawSocket(port: port)
         socket.send(
             "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
                 + "Connection: close\r\n\r\n\(body)"
         )
-        return socket.readHTTPResponse()
+        return socket.readHTTPResponse(timeout: 60)
     }
 }

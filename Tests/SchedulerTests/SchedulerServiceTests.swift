@@ -165,7 +165,8 @@ import TestSupport
         try await Self.with(#function) { bench in
             let symbols = [MarketSymbol(.futures, "AUSDT"), MarketSymbol(.spot, "AUSDT"), MarketSymbol(.spot, "BUSDT")]
             try await bench.publish(symbols, version: 1)
-            let service = try bench.service("only", mode: "close")
+            // One scheduler: a long lease, so a starved machine cannot let it lapse mid-test.
+            let service = try bench.service("only", mode: "close", leaseSeconds: 300)
             let task = Task { try await service.run() }
             defer { task.cancel() }
             #expect(await waitUntil(timeout: .seconds(60)) { service.elector.leadership != nil && service.status != nil })
