@@ -197,7 +197,7 @@ drill_cleanup() {
 }
 
 cmd_drill_inside() {
-    local started=$EPOCHSECONDS short=$DRILL_SHORT speed outage drop_every drops rest_seconds stall
+    local started=$EPOCHSECONDS short=$DRILL_SHORT speed outage drop_every drops rest_seconds stall restore_after
     DRILL_FAULTS="$DRILL_WORK/faults.jsonl"
     : >"$DRILL_FAULTS"
     if ((short)); then
