@@ -102,10 +102,39 @@ import Testing
         planner.batchEnqueued()
         #expect(planner.dueBatch(after: c) == nil, "the next batch waits one interval of exchange time")
         _ = planner.stored(Self.event("BUSDT", Self.t0 + 120_000, Self.t0 + 120_000))
-        #expect(planner.dueBatch(after: c)?.triggers.first?.symbol == a)
+        _ = planner.stored(Self.event("AUSDT", Self.t0 + 60_000, Self.t0 + 120_000))
+        #expect(planner.dueBatch(after: c)?.triggers.first == .init(symbol: a, moment: Self.t0 + 120_000, reason: "schedule"))
         // A symbol leaving the list forgets its moment.
         planner.setActive([a, c])
-        #expect(planner.newest[b] == nil && planner.newest[a] == Self.t0)
+        #expect(planner.newest[b] == nil && planner.newest[a] == Self.t0 + 120_000)
+    }
+
+    @Test func aDueBatchWaitsUpToAMinuteForItsSymbolsCurrentMinute() throws {
+        var planner = Self.planner(.roundRobin, size: 2)
+        let a = MarketSymbol(.futures, "AUSDT"), b = MarketSymbol(.futures, "BUSDT")
+        let minute: Int64 = 60_000
+        planner.setActive([a, b])
+        _ = planner.stored(Self.event("AUSDT", Self.t0, Self.t0))
+        _ = planner.stored(Self.event("BUSDT", Self.t0, Self.t0))
+        #expect(planner.dueBatch(after: nil)?.triggers.count == 2, "the first batch does not wait")
+        planner.batchEnqueued()  // next due at t0 + 2 min
+
+        // Minute t0+1 is committed for A first: the batch is due, but B's minute is not in yet.
+        _ = planner.stored(Self.event("AUSDT", Self.t0 + minute, Self.t0 + minute))
+        #expect(planner.exchangeTime == Self.t0 + 2 * minute)
+        #expect(planner.dueBatch(after: b) == nil, "B's candle of the current minute is not committed yet")
+        _ = planner.stored(Self.event("BUSDT", Self.t0 + minute, Self.t0 + minute))
+        let batch = try #require(planner.dueBatch(after: b))
+        #expect(batch.triggers.map(\.moment) == [Self.t0 + minute, Self.t0 + minute], "both at the minute just closed")
+        planner.batchEnqueued()  // next due at t0 + 3 min
+
+        // B stalls: the batch waits out one minute of exchange time, then goes with B's older moment.
+        _ = planner.stored(Self.event("AUSDT", Self.t0 + 2 * minute, Self.t0 + 2 * minute))
+        #expect(planner.dueBatch(after: b) == nil)
+        _ = planner.stored(Self.event("AUSDT", Self.t0 + 3 * minute, Self.t0 + 3 * minute))
+        let late = try #require(planner.dueBatch(after: b), "a stalled symbol holds the batch one minute at most")
+        #expect(late.triggers == [.init(symbol: a, moment: Self.t0 + 3 * minute, reason: "schedule"),
+                                  .init(symbol: b, moment: Self.t0 + minute, reason: "schedule")])
     }
 }
 

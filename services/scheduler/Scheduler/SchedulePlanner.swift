@@ -107,10 +107,21 @@ public struct SchedulePlanner: Sendable {
 
     /// The round-robin batch due at the current exchange time, if any. It is not taken until
     /// `batchEnqueued()` is called (an enqueue that fails is retried with the same batch).
+    ///
+    /// Ingest commits each symbol's closed minute on its own, and the first commit of a minute
+    /// moves the exchange clock: a batch symbol whose candle of that minute is not committed
+    /// yet would be analysed a minute late. So a due batch waits for its symbols' current
+    /// minutes, for at most one minute of exchange time; then it is taken with the moments
+    /// there are (a stalled symbol must not hold the cycle). The first batch never waits.
     public func dueBatch(after position: MarketSymbol?) -> Batch? {
         guard settings.mode.roundRobin, exchangeTime > 0 else { return nil }
         if let nextBatchAt, exchangeTime < nextBatchAt { return nil }
         guard let batch = RoundRobin.batch(active: active, after: position, size: settings.batchSize) else { return nil }
+        if let nextBatchAt, exchangeTime < nextBatchAt + 60_000,
+            batch.symbols.contains(where: { symbol in newest[symbol].map { $0 < exchangeTime - 60_000 } ?? false })
+        {
+            return nil
+        }
         var triggers: [Trigger] = []
         var skipped: [MarketSymbol] = []
         for symbol in batch.symbols {
