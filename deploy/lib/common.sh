@@ -161,21 +161,29 @@ free_port() {
     die "no free TCP port found on 127.0.0.1"
 }
 
+# Sets HTTP_STATUS to the status code of GET http://127.0.0.1:$1$2, or 000 when there is no
+# answer, without a subshell (the supervisor's liveness checks run it for every service every
+# few seconds).
+HTTP_STATUS=000
+http_status_get() {
+    local fd code=""
+    HTTP_STATUS=000
+    # The braces keep 2>/dev/null from becoming permanent with the exec.
+    { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
+    if printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: alphapulse-supervisor\r\nConnection: close\r\n\r\n' \
+        "$2" "$1" >&"$fd" 2>/dev/null && IFS=' ' read -r -t 3 -u "$fd" _ code _ 2>/dev/null; then
+        # Read the rest so the server is not reset mid-response.
+        read -r -t 3 -d '' -u "$fd" _ 2>/dev/null || true
+    fi
+    exec {fd}>&-
+    [[ $code =~ ^[0-9]{3}$ ]] && HTTP_STATUS=$code
+    return 0
+}
+
 # Prints the HTTP status code of GET http://127.0.0.1:$1$2, or 000 when there is no answer.
 http_status() {
-    local port=$1 path=$2 code
-    code=$(
-        exec 2>/dev/null
-        exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
-        printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: alphapulse-supervisor\r\nConnection: close\r\n\r\n' \
-            "$path" "$port" >&3
-        IFS=' ' read -r -t 3 _ c _ <&3 || exit 1
-        # Read the rest so the server is not reset mid-response.
-        read -r -t 3 -d '' _ <&3 || true
-        printf '%s' "$c"
-    ) || code=000
-    [[ $code =~ ^[0-9]{3}$ ]] || code=000
-    printf '%s' "$code"
+    http_status_get "$1" "$2"
+    printf '%s' "$HTTP_STATUS"
 }
 
 # True when a Redis server answers PING on 127.0.0.1:$1, after AUTH with password $2 when
