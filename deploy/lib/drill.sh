@@ -10,6 +10,30 @@
 
 DRILL_USAGE="usage: deploy/alphapulse drill [--short] [--report FILE.json]"
 
+# Runs `"$SELF" $1` with its own stack: state folder $2/state, binaries from $3, and ten
+# consecutive free ports (stores, replay, services, second instances at +10), so every helper
+# of deploy/alphapulse (status, the private servers) acts on that stack and never on the
+# operator's. Further arguments are VAR=value assignments for its environment.
+run_private_stack() {
+    local inner=$1 work=$2 bin=$3 base i p
+    shift 3
+    for ((i = 0; i < 50; i++)); do
+        base=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+        for p in 0 1 2 3 4 5 6 7 16 17; do
+            port_in_use $((base + p)) && continue 2
+        done
+        break
+    done
+    ((i < 50)) || die "no free block of ports found"
+    env -u ALPHAPULSE_DATABASE_URL -u ALPHAPULSE_REDIS_URL -u ALPHAPULSE_DATABASE_URL_FILE -u ALPHAPULSE_REDIS_URL_FILE \
+        -u ALPHAPULSE_SCALE \
+        ALPHAPULSE_STATE_DIR="$work/state" ALPHAPULSE_BIN_DIR="$bin" ALPHAPULSE_SKIP_SETUP=1 \
+        ALPHAPULSE_PG_PORT=$base ALPHAPULSE_REDIS_PORT=$((base + 1)) ALPHAPULSE_REPLAY_PORT=$((base + 2)) \
+        ALPHAPULSE_PORTS_SYMBOLS=$((base + 3)) ALPHAPULSE_PORTS_SCHEDULER=$((base + 4)) ALPHAPULSE_PORTS_GATEWAY=$((base + 5)) \
+        ALPHAPULSE_PORTS_INGEST=$((base + 6)) ALPHAPULSE_PORTS_INFERENCE=$((base + 7)) \
+        "$@" "$SELF" "$inner"
+}
+
 cmd_drill() {
     local short=0 report="" arg
     while (($#)); do
@@ -40,29 +64,14 @@ cmd_drill() {
     for arg in "${SERVICES[@]}" replay; do
         [[ -x $bin/alphapulse-$arg ]] || die "drill: $bin/alphapulse-$arg is not built"
     done
-    local work base i p
+    local work
     # /tmp, not $TMPDIR: the private PostgreSQL's folder inside must be reachable by its user.
     work=$(mktemp -d /tmp/alphapulse-drill.XXXXXX)
     ((EUID == 0)) && chmod 711 -- "$work"
-    # Ten consecutive free ports: stores, replay, services, and the second instances at +10.
-    for ((i = 0; i < 50; i++)); do
-        base=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-        for p in 0 1 2 3 4 5 6 7 16 17; do
-            port_in_use $((base + p)) && continue 2
-        done
-        break
-    done
-    ((i < 50)) || die "drill: no free block of ports found"
     [[ -z $report ]] || report=$(absolute "$report")
     local rc=0
-    env -u ALPHAPULSE_DATABASE_URL -u ALPHAPULSE_REDIS_URL -u ALPHAPULSE_DATABASE_URL_FILE -u ALPHAPULSE_REDIS_URL_FILE \
-        -u ALPHAPULSE_SCALE \
-        ALPHAPULSE_STATE_DIR="$work/state" ALPHAPULSE_BIN_DIR="$bin" ALPHAPULSE_SKIP_SETUP=1 \
-        ALPHAPULSE_PG_PORT=$base ALPHAPULSE_REDIS_PORT=$((base + 1)) ALPHAPULSE_REPLAY_PORT=$((base + 2)) \
-        ALPHAPULSE_PORTS_SYMBOLS=$((base + 3)) ALPHAPULSE_PORTS_SCHEDULER=$((base + 4)) ALPHAPULSE_PORTS_GATEWAY=$((base + 5)) \
-        ALPHAPULSE_PORTS_INGEST=$((base + 6)) ALPHAPULSE_PORTS_INFERENCE=$((base + 7)) \
-        DRILL_WORK="$work" DRILL_SHORT=$short DRILL_REPORT="${report:-$work/report.json}" \
-        "$SELF" _drill || rc=$?
+    run_private_stack _drill "$work" "$bin" \
+        DRILL_WORK="$work" DRILL_SHORT=$short DRILL_REPORT="${report:-$work/report.json}" || rc=$?
     if [[ -n ${ALPHAPULSE_DRILL_KEEP:-} ]]; then
         note "drill: kept $work"
     else

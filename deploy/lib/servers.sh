@@ -245,7 +245,7 @@ pg_private_start() {
         port_in_use "$PG_PORT" && die "port $PG_PORT for the private PostgreSQL is in use; set ALPHAPULSE_PG_PORT"
         note "starting private PostgreSQL on 127.0.0.1:$PG_PORT"
         run_unlocked as_pg "$bindir/pg_ctl" -D "$data" -l "$home/server.log" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null ||
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''${ALPHAPULSE_PG_OPTIONS:+ $ALPHAPULSE_PG_OPTIONS}" start >/dev/null ||
             die "private PostgreSQL did not start; see $home/server.log"
         PG_STARTED_HERE=1
     fi

@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# deploy/alphapulse bench suite: the whole suite end to end, at three loads.
+#
+# Each load runs on a stack of its own (run_private_stack: a private state folder and free
+# ports) with the release binaries and the replay at real time (--speed 1): a cold `up`
+# (empty stores), the backfill left to finish, a measurement window, then `down` and a warm
+# `up` on the stores it left. deploy/lib/bench_suite.py measures from outside the services:
+# /proc for CPU and RSS, PostgreSQL for analyses and growth, WebSocket clients of its own on
+# the replay (closed-kline frames) and on the gateway (signals).
+
+BENCH_SUITE_USAGE="usage: deploy/alphapulse bench suite [--load original|wide|max|all] [--minutes N] [--max-steps N,N,…] [--report FILE.json]"
+
+cmd_bench_suite() {
+    local loads="original wide max" minutes=5 steps="2000,3000,4000" report="" load
+    while (($#)); do
+        case $1 in
+        --load) (($# >= 2)) || die "bench suite: --load needs a value"; loads=$2; shift ;;
+        --minutes) (($# >= 2)) || die "bench suite: --minutes needs a value"; minutes=$2; shift ;;
+        --max-steps) (($# >= 2)) || die "bench suite: --max-steps needs a value"; steps=$2; shift ;;
+        --report) (($# >= 2)) || die "bench suite: --report needs a file"; report=$(absolute "$2"); shift ;;
+        -h | --help) printf '%s\n' "$BENCH_SUITE_USAGE"; return 0 ;;
+        *) die "bench suite: unknown argument '$1' ($BENCH_SUITE_USAGE)" ;;
+        esac
+        shift
+    done
+    [[ $loads == all ]] && loads="original wide max"
+    for load in $loads; do
+        [[ $load == original || $load == wide || $load == max ]] || die "bench suite: unknown load '$load' ($BENCH_SUITE_USAGE)"
+    done
+    require_uint "bench suite --minutes" "$minutes"
+    ((minutes >= 2)) || die "bench suite: --minutes must be at least 2"
+    [[ $steps =~ ^[0-9]+(,[0-9]+)*$ ]] || die "bench suite: --max-steps takes symbol counts, e.g. 2000,3000"
+    command -v python3 >/dev/null || die "bench suite needs python3"
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    ensure_packages
+    local bin=${ALPHAPULSE_BIN_DIR:-$DEFAULT_BIN_DIR} name
+    # Release binaries (incremental); ALPHAPULSE_BIN_DIR names binaries to use as they are.
+    if [[ -z ${ALPHAPULSE_BIN_DIR:-} ]]; then
+        ensure_swift
+        build_release
+    fi
+    for name in "${SERVICES[@]}" replay; do
+        [[ -x $bin/alphapulse-$name ]] || die "bench suite: $bin/alphapulse-$name is not built"
+    done
+    local work results=() rc=0 step total
+    work=$(mktemp -d /tmp/alphapulse-bench.XXXXXX)
+    ((EUID == 0)) && chmod 711 -- "$work"
+    for load in $loads; do
+        if [[ $load == max ]]; then
+            # The most symbols that still get every symbol analysed at every 1m close: the
+            # steps in order, up to the first that does not hold.
+            for total in ${steps//,/ }; do
+                step="$work/max-$total"
+                mkdir -p "$step"
+                ((EUID == 0)) && chmod 711 -- "$step"
+                run_private_stack _bench_suite "$step" "$bin" BENCH_WORK="$step" BENCH_LOAD=max BENCH_TOTAL="$total" \
+                    BENCH_MINUTES="$minutes" || rc=1
+                [[ -s $step/result.json ]] || break
+                results+=("$step/result.json")
+                python3 "$ROOT/deploy/lib/bench_suite.py" holds "$step/result.json" "$total" || break
+            done
+        else
+            step="$work/$load"
+            mkdir -p "$step"
+            ((EUID == 0)) && chmod 711 -- "$step"
+            run_private_stack _bench_suite "$step" "$bin" BENCH_WORK="$step" BENCH_LOAD="$load" BENCH_MINUTES="$minutes" || rc=1
+            [[ -s $step/result.json ]] && results+=("$step/result.json")
+        fi
+    done
+    if ((${#results[@]})); then
+        python3 "$ROOT/deploy/lib/bench_suite.py" table "${results[@]}"
+        if [[ -n $report ]]; then
+            python3 -c 'import json, sys; json.dump([json.load(open(p)) for p in sys.argv[2:]], open(sys.argv[1], "w"), indent=1)' \
+                "$report" "${results[@]}"
+            note "bench suite: report $report"
+        fi
+    fi
+    if [[ -n ${ALPHAPULSE_BENCH_KEEP:-} ]]; then
+        note "bench suite: kept $work"
+    else
+        rm -rf -- "$work"
+    fi
+    return "$rc"
+}
+
+# --- inside one load's stack ----------------------------------------------------------------
+
+bench_say() { printf '%(%T)T bench suite [%s]: %s\n' -1 "$BENCH_LOAD${BENCH_TOTAL:+ $BENCH_TOTAL}" "$*"; }
+
+bench_py() {
+    PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=alphapulse PGDATABASE=alphapulse PGCONNECT_TIMEOUT=5 \
+        PGPASSWORD=$(secret_get alphapulse.password) BENCH_PSQL="$(pg_bindir)/psql" \
+        BENCH_REPLAY_PORT=$REPLAY_PORT BENCH_GATEWAY_PORT=$(proc_port gateway) \
+        python3 "$ROOT/deploy/lib/bench_suite.py" "$@"
+}
+
+# Times `up --replay` until every process is ready: prints seconds (one decimal).
+bench_up() {
+    local start end
+    start=$(date +%s%3N)
+    if ! "$SELF" up --replay >>"$BENCH_WORK/up.log" 2>&1; then
+        tail -n 30 "$BENCH_WORK/up.log" >&2
+        return 1
+    fi
+    until "$SELF" status >/dev/null 2>&1; do
+        (($(date +%s%3N) - start < 900000)) || return 1
+        sleep 0.2
+    done
+    end=$(date +%s%3N)
+    awk -v a="$end" -v b="$start" 'BEGIN { printf "%.1f", (a - b) / 1000 }'
+}
+
+# "kind name pid" of every process of the stack: the services, the supervisor, the replay and
+# the stores.
+bench_procs() {
+    local name pid
+    for name in $(all_proc_names); do
+        pid=$(own_pid "$name" "$(proc_binary "$name")") || continue
+        if [[ $name == replay ]]; then printf 'replay replay %s\n' "$pid"; else printf 'service %s %s\n' "$name" "$pid"; fi
+    done
+    pid=$(supervisor_pid) && printf 'supervisor supervisor %s\n' "$pid"
+    pid=$(pg_running_pid "$(pg_private_home)/data") && printf 'store postgresql %s\n' "$pid"
+    pid=$(get_uint_state redis.pid) && printf 'store redis %s\n' "$pid"
+}
+
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    "$SELF" down >>"$BENCH_WORK/down.log" 2>&1 || warn "bench suite: down failed; see $BENCH_WORK/down.log"
+    exit "$rc"
+}
+
+cmd_bench_suite_inside() {
+    local futures spot title replay_args
+    case $BENCH_LOAD in
+    original)
+        futures=50 spot=50 title="100 symbols (50 futures, 50 spot) at Binance's real rates, default settings"
+        # The 7 real futures of the bundled archive rank among synthetic ones.
+        replay_args="--speed 1 --synthetic-futures 50 --synthetic-spot 60"
+        ;;
+    wide)
+        futures=1000 spot=1000 title="1,000 futures and 1,000 spot symbols at real rates, default settings"
+        replay_args="--speed 1 --synthetic-futures 1000 --synthetic-spot 1000"
+        ;;
+    max)
+        futures=$((BENCH_TOTAL / 2)) spot=$((BENCH_TOTAL - BENCH_TOTAL / 2))
+        title="$BENCH_TOTAL symbols, every symbol analysed at every 1m close (analysis.mode close, 1m)"
+        # Binance's REST weight limits would stretch the first backfill of thousands of symbols
+        # over an hour; the steady state measured after it does not depend on them.
+        replay_args="--speed 1 --synthetic-futures $futures --synthetic-spot $spot --futures-weight-limit 1000000 --spot-weight-limit 1000000"
+        export ALPHAPULSE_ANALYSIS_MODE=close ALPHAPULSE_ANALYSIS_CLOSE_INTERVALS=1m
+        ;;
+    esac
+    export ALPHAPULSE_SYMBOLS_FUTURES=$futures ALPHAPULSE_SYMBOLS_SPOT=$spot ALPHAPULSE_REPLAY_ARGS="$replay_args"
+    # The observer subscribes without a key (loopback only); commit timestamps date analyses.
+    export ALPHAPULSE_GATEWAY_AUTH=off ALPHAPULSE_READY_TIMEOUT=600 ALPHAPULSE_LOG_LEVEL=info
+    export ALPHAPULSE_PG_OPTIONS="-c track_commit_timestamp=on"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    bench_say "$title"
+    bench_say "cold up (empty stores; state $STATE)"
+    local cold warm boot settled_s start=$EPOCHSECONDS
+    cold=$(bench_up) || { bench_say "the suite did not boot"; return 1; }
+    boot=$(bench_py now)
+    bench_say "ready after ${cold}s; waiting for the backfill to finish"
+    local deadline=$((EPOCHSECONDS + 2400))
+    until bench_py settled "$boot" >>"$BENCH_WORK/settled.log" 2>&1; do
+        ((EPOCHSECONDS < deadline)) || { bench_say "not settled after 40 minutes: $(tail -n 1 "$BENCH_WORK/settled.log")"; return 1; }
+        sleep 30
+    done
+    settled_s=$((EPOCHSECONDS - start))
+    bench_say "settled after ${settled_s}s ($(tail -n 1 "$BENCH_WORK/settled.log")); measuring for $BENCH_MINUTES minutes"
+    bench_procs >"$BENCH_WORK/procs"
+    bench_py measure $((BENCH_MINUTES * 60)) "$BENCH_WORK/procs" "$BENCH_WORK/window.json" || { bench_say "the measurement failed"; return 1; }
+    bench_say "warm restart"
+    "$SELF" down >>"$BENCH_WORK/down.log" 2>&1 || { bench_say "down failed"; return 1; }
+    warm=$(bench_up) || { bench_say "the warm boot failed"; return 1; }
+    bench_say "ready after ${warm}s"
+    python3 - "$BENCH_WORK/window.json" "$BENCH_WORK/result.json" "$BENCH_LOAD${BENCH_TOTAL:+-$BENCH_TOTAL}" "$title" "$cold" "$warm" "$settled_s" <<'PY'
+import json, sys
+window, out, load, title, cold, warm, settled = sys.argv[1:]
+json.dump({"load": load, "title": title, "cold_ready_s": float(cold), "warm_ready_s": float(warm),
+           "settled_s": int(settled), "window": json.load(open(window))}, open(out, "w"), indent=1)
+PY
+}
