@@ -12,6 +12,15 @@ extension CandleStore {
         return try rows.first?.decode(0, as: Int64?.self)
     }
 
+    /// The oldest stored open time of `symbol` at `interval` (Unix ms), nil when none is stored.
+    public func firstOpenTime(market: Market, symbol: String, interval: CandleInterval) async throws -> Int64? {
+        let rows = try await postgres.query("""
+            SELECT (extract(epoch FROM min(open_time)) * 1000)::bigint FROM candles
+            WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = \(interval.rawValue)
+            """)
+        return try rows.first?.decode(0, as: Int64?.self)
+    }
+
     /// The open times of the minutes in [from, to) that have no 1m candle, oldest first — what
     /// a backfill must fetch. `from` is rounded up to a whole minute. One set-based query
     /// (generate_series anti-joined with the stored minutes).

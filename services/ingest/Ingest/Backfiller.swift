@@ -70,6 +70,7 @@ public final class Backfiller: Sendable {
     let sink: KlineSink
     let settings: Settings
     let lastStored: @Sendable (Market, String) async throws -> Int64?
+    let firstStored: (@Sendable (Market, String) async throws -> Int64?)?
     let historyStore: HistoryStore?
     let logger: Logger
     let metrics: IngestMetrics
@@ -78,8 +79,10 @@ public final class Backfiller: Sendable {
 
     public init(
         client: RESTClient, endpoints: ConnectionManager.Endpoints, sink: KlineSink, settings: Settings, metrics: IngestMetrics,
-        logger: Logger, historyStore: HistoryStore? = nil, lastStored: @escaping @Sendable (Market, String) async throws -> Int64?
+        logger: Logger, historyStore: HistoryStore? = nil, firstStored: (@Sendable (Market, String) async throws -> Int64?)? = nil,
+        lastStored: @escaping @Sendable (Market, String) async throws -> Int64?
     ) {
+        self.firstStored = firstStored
         self.historyStore = historyStore
         self.client = client
         self.endpoints = endpoints
@@ -169,6 +172,14 @@ public final class Backfiller: Sendable {
             from = start
         } else if let last = try await lastStored(job.market, job.symbol) {
             from = last + 60_000
+            // The live stream may have stored a symbol's first minutes before this job came up
+            // (a long queue at start: 2,000 symbols at Binance's weight limits; a symbol a
+            // re-rank added): its first candles, before the oldest stored minute, are still owed.
+            if settings.firstCandles > 0, let firstStored, let first = try await firstStored(job.market, job.symbol) {
+                let head = CandleInterval.oneMinute.bucketStart(
+                    max(lastClosedOpen - Int64(settings.firstCandles - 1) * 60_000, now - settings.maxLookback))
+                if head < first { enqueue([Job(market: job.market, symbol: job.symbol, from: head, to: first - 60_000)]) }
+            }
         } else {
             guard settings.firstCandles > 0 else { return }
             from = lastClosedOpen - Int64(settings.firstCandles - 1) * 60_000

@@ -60,7 +60,8 @@ struct IngestRuntime: Sendable {
                 count: { market, symbol, interval, from, to in
                     try await store.count(market: market, symbol: symbol, interval: interval, from: from, to: to)
                 },
-                insert: { rows in try await store.insertHistory(rows) })
+                insert: { rows in try await store.insertHistory(rows) }),
+            firstStored: { market, symbol in try await store.firstOpenTime(market: market, symbol: symbol, interval: .oneMinute) }
         ) { market, symbol in
             try await store.lastOpenTime(market: market, symbol: symbol, interval: .oneMinute)
         }
