@@ -148,13 +148,20 @@ class WebSocket:
 # --- probes ----------------------------------------------------------------------------------
 
 def settled(boot):
-    """Every tracked symbol has the minute before the one in progress, and the stored history
-    (candles older than the boot, derivatives) is what it was at the last call."""
+    """Every tracked symbol has the minute before the one in progress and its first backfill
+    (at least 1,000 1m candles before the boot, and Binance's 5m history: more 5m candles than
+    1,000 minutes make), and the stored history (candles older than the boot, derivatives) is
+    what it was at the last call. Rate limits pause a backfill for up to a minute, so an
+    unchanged count alone does not say it is done."""
     now = replay_now()
-    rows = sql("""SELECT t.market, t.symbol, coalesce((extract(epoch FROM max(c.open_time)) * 1000)::bigint, 0)
-                  FROM tracked_symbols t LEFT JOIN candles_1m c ON c.market = t.market AND c.symbol = t.symbol
-                  WHERE t.is_active GROUP BY 1, 2""")
-    behind = [r for r in rows if int(r[2]) < (now // MINUTE) * MINUTE - 2 * MINUTE]
+    rows = sql(f"""SELECT t.market, t.symbol, coalesce((SELECT (extract(epoch FROM max(c.open_time)) * 1000)::bigint
+                          FROM candles_1m c WHERE c.market = t.market AND c.symbol = t.symbol), 0),
+                          (SELECT count(*) FROM candles_1m c WHERE c.market = t.market AND c.symbol = t.symbol
+                              AND c.open_time < to_timestamp({boot} / 1000.0)),
+                          (SELECT count(*) FROM candles_5m c WHERE c.market = t.market AND c.symbol = t.symbol
+                              AND c.open_time < to_timestamp({boot} / 1000.0))
+                   FROM tracked_symbols t WHERE t.is_active""")
+    behind = [r for r in rows if int(r[2]) < (now // MINUTE) * MINUTE - 2 * MINUTE or int(r[3]) < 1000 or int(r[4]) < 250]
     history = sql(f"""SELECT (SELECT count(*) FROM candles WHERE open_time < to_timestamp({boot} / 1000.0)),
                              (SELECT count(*) FROM derivatives)""")[0]
     state = os.path.join(os.environ["BENCH_WORK"], "settled")
@@ -162,7 +169,7 @@ def settled(boot):
     current = f"{history[0]} {history[1]}"
     with open(state, "w") as f:
         f.write(current)
-    print(f"{len(rows)} tracked, {len(behind)} behind; history {history[0]} candles, {history[1]} derivatives (before: {previous or '-'})")
+    print(f"{len(rows)} tracked, {len(behind)} behind or not backfilled; history {history[0]} candles, {history[1]} derivatives (before: {previous or '-'})")
     return bool(rows) and not behind and current == previous
 
 
