@@ -149,15 +149,14 @@ class WebSocket:
 
 def settled(boot):
     """Every tracked symbol has the minute before the one in progress and its first backfill
-    (at least 1,000 1m candles before the boot, and Binance's 5m history: more 5m candles than
+    (at least 1,000 1m candles, and Binance's 5m history before the boot: more 5m candles than
     1,000 minutes make), and the stored history (candles older than the boot, derivatives) is
     what it was at the last call. Rate limits pause a backfill for up to a minute, so an
     unchanged count alone does not say it is done."""
     now = replay_now()
     rows = sql(f"""SELECT t.market, t.symbol, coalesce((SELECT (extract(epoch FROM max(c.open_time)) * 1000)::bigint
                           FROM candles_1m c WHERE c.market = t.market AND c.symbol = t.symbol), 0),
-                          (SELECT count(*) FROM candles_1m c WHERE c.market = t.market AND c.symbol = t.symbol
-                              AND c.open_time < to_timestamp({boot} / 1000.0)),
+                          (SELECT count(*) FROM candles_1m c WHERE c.market = t.market AND c.symbol = t.symbol),
                           (SELECT count(*) FROM candles_5m c WHERE c.market = t.market AND c.symbol = t.symbol
                               AND c.open_time < to_timestamp({boot} / 1000.0))
                    FROM tracked_symbols t WHERE t.is_active""")
