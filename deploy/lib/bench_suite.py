@@ -307,8 +307,11 @@ def database_rows():
     """{table: [rows, bytes]} of the tables that grow, bytes with indexes, TOAST and partitions."""
     tables = ["candles", "analyses", "signals", "derivatives", "alerts"]
     counts = sql("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables))[0]
+    # A partitioned table's bytes are its partitions'; pg_partition_tree lists nothing for a
+    # plain table.
     sizes = sql("SELECT " + ", ".join(
-        f"(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('{t}'))" for t in tables))[0]
+        f"coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('{t}')), pg_total_relation_size('{t}'))"
+        for t in tables))[0]
     return {t: [int(c), int(s)] for t, c, s in zip(tables, counts, sizes)}
 
 
@@ -398,9 +401,15 @@ def measure(seconds, procs_file, out):
     growth = {}
     for table, (rows, size) in rows_after.items():
         added = rows - rows_before[table][0]
-        per_row = size / rows if rows else 0
-        growth[table] = {"rows": rows, "bytes": size, "rows_per_day": added / elapsed * 86400,
-                         "bytes_per_day": added / elapsed * 86400 * per_row}
+        grown = size - rows_before[table][1]
+        # Bytes per row: what the window's rows took when there are enough of them to outweigh
+        # page granularity; else the table's average, which for a small table includes the
+        # fixed size of its partitions and indexes (an overestimate, marked).
+        marginal = added >= 1000 and grown > 0
+        per_row = grown / added if marginal else (size / rows if rows else 0)
+        growth[table] = {"rows": rows, "bytes": size, "rows_added": added, "bytes_added": grown,
+                         "bytes_per_row": per_row, "per_row_from": "window" if marginal else "average",
+                         "rows_per_day": added / elapsed * 86400, "bytes_per_day": added / elapsed * 86400 * per_row}
     result = {
         "window_seconds": elapsed, "exchange_window_ms": [exchange_start, exchange_end],
         "tracked": {m: len(n) for m, n in by_market.items()}, "sampled": {m: len(n) for m, n in sample.items()},

@@ -11,7 +11,7 @@
 BENCH_SUITE_USAGE="usage: deploy/alphapulse bench suite [--load original|wide|max|all] [--minutes N] [--max-steps N,N,…] [--report FILE.json]"
 
 cmd_bench_suite() {
-    local loads="original wide max" minutes=5 steps="2000,3000,4000" report="" load
+    local loads="original wide max" minutes=5 steps="2000,4000" report="" load
     while (($#)); do
         case $1 in
         --load) (($# >= 2)) || die "bench suite: --load needs a value"; loads=$2; shift ;;
