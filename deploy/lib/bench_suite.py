@@ -18,6 +18,7 @@ PGDATABASE, BENCH_PSQL, BENCH_REPLAY_PORT, BENCH_GATEWAY_PORT.
                                             in PROCS ("kind name pid" lines), closed-kline frames
                                             and WebSocket signals, analyses, database growth;
                                             writes OUT (JSON)
+  bench_suite.py holds RESULT.json          exit 0 when a max step held (writes the verdict in)
   bench_suite.py table RESULT.json…         the summary table of one or more loads
 """
 import base64
@@ -30,6 +31,8 @@ import threading
 import time
 import urllib.request
 
+from psql_rows import psql_rows
+
 MINUTE = 60_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Symbols per market whose closed-kline frames the observer follows (one connection each,
@@ -40,11 +43,7 @@ GRACE_SECONDS = 75
 
 
 def sql(text):
-    out = subprocess.run([os.environ.get("BENCH_PSQL", "psql"), "-X", "-q", "-tA", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", text],
-                         capture_output=True, text=True, timeout=300)
-    if out.returncode != 0:
-        raise RuntimeError(f"psql: {out.stderr.strip()[:300]}")
-    return [line.split("\t") for line in out.stdout.splitlines() if line]
+    return psql_rows(text, "BENCH_PSQL", 300)
 
 
 def replay_now():
@@ -365,25 +364,25 @@ def measure(seconds, procs_file, out):
     last_moment = (exchange_end // MINUTE) * MINUTE - MINUTE
     analyses = sql(f"""SELECT a.id, a.market, a.symbol, (extract(epoch FROM a.candle_time) * 1000)::bigint,
                               extract(epoch FROM coalesce(pg_xact_commit_timestamp(a.xmin), a.analyzed_at)) * 1000,
-                              pg_xact_commit_timestamp(a.xmin) IS NOT NULL
+                              pg_xact_commit_timestamp(a.xmin) IS NOT NULL, coalesce(a.signal_id, 0)
                        FROM analyses a
                        WHERE a.candle_time BETWEEN to_timestamp({first_moment} / 1000.0) AND to_timestamp({last_moment} / 1000.0)""")
+    # A signal is committed with the analysis that opened it (analyses.signal_id).
     committed = {}
     frame_to_analysis = []
     commit_timestamps = True
-    for aid, market, symbol, moment, commit, exact in analyses:
-        committed[int(aid)] = float(commit)
+    for aid, market, symbol, moment, commit, exact, signal in analyses:
+        if int(signal):
+            committed[int(signal)] = float(commit)
         commit_timestamps = commit_timestamps and exact == "t"
         frame = observer.frames.get((market, symbol, int(moment)))
         if frame is not None:
             frame_to_analysis.append(float(commit) - frame)
-    signal_rows = {int(r[0]): int(r[1]) for r in sql(f"""SELECT id, coalesce(analysis_id, 0) FROM signals
-        WHERE candle_time BETWEEN to_timestamp({first_moment} / 1000.0) AND to_timestamp({last_moment} / 1000.0)""")}
     analysis_to_ws, frame_to_ws = [], []
     for sid, market, symbol, moment, arrived in observer.signals:
         if not first_moment <= moment <= last_moment:
             continue
-        commit = committed.get(signal_rows.get(sid, -1))
+        commit = committed.get(sid)
         if commit is not None:
             analysis_to_ws.append(arrived - commit)
         frame = observer.frames.get((market, symbol, moment))
@@ -391,7 +390,7 @@ def measure(seconds, procs_file, out):
             frame_to_ws.append(arrived - frame)
     moments = max(0, (last_moment - first_moment) // MINUTE + 1)
     per_moment = {}
-    for _, market, symbol, moment, _, _ in analyses:
+    for _, market, symbol, moment, _, _, _ in analyses:
         per_moment[int(moment)] = per_moment.get(int(moment), 0) + 1
     # Every analysis committed in the window, whatever its moment.
     in_window = int(sql(f"""SELECT count(*) FROM analyses
@@ -479,12 +478,14 @@ def table(paths):
             print(f"   observer errors: {m['observer_errors'][:3]}")
 
 
-def holds(path, expected):
+def holds(path):
     """Exit 0 when the window analysed every tracked symbol at every closed minute, each minute
     done before the next close (p99 frame → analysis under 60 s), writing the verdict in."""
     with open(path) as f:
         r = json.load(f)
     m = r["window"]
+    # The symbols the ranking kept (a few synthetic ones are traps it filters out).
+    expected = sum(m["tracked"].values())
     counts = m["analyses_per_moment"]
     reasons = []
     if not counts or min(counts) < expected:
@@ -510,7 +511,7 @@ def main(argv):
     elif command == "measure":
         measure(float(argv[2]), argv[3], argv[4])
     elif command == "holds":
-        return 0 if holds(argv[2], int(argv[3])) else 1
+        return 0 if holds(argv[2]) else 1
     elif command == "table":
         table(argv[2:])
     else:

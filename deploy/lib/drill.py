@@ -29,16 +29,14 @@ import urllib.request
 import zipfile
 from decimal import Decimal
 
+from psql_rows import psql_rows
+
 MINUTE = 60_000
 INTERVALS = {"5m": 5 * MINUTE, "15m": 15 * MINUTE, "1h": 60 * MINUTE, "4h": 240 * MINUTE, "1d": 1440 * MINUTE}
 
 
 def sql(text):
-    out = subprocess.run([os.environ.get("DRILL_PSQL", "psql"), "-X", "-q", "-tA", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", text],
-                         capture_output=True, text=True, timeout=120)
-    if out.returncode != 0:
-        raise RuntimeError(f"psql: {out.stderr.strip()[:300]}")
-    return [line.split("\t") for line in out.stdout.splitlines() if line]
+    return psql_rows(text, "DRILL_PSQL", 120)
 
 
 def redis(*args):
