@@ -43,30 +43,30 @@ cmd_bench_suite() {
     for name in "${SERVICES[@]}" replay; do
         [[ -x $bin/alphapulse-$name ]] || die "bench suite: $bin/alphapulse-$name is not built"
     done
-    local work results=() rc=0 step total
+    local work results=() rc=0 total
     work=$(mktemp -d /tmp/alphapulse-bench.XXXXXX)
     ((EUID == 0)) && chmod 711 -- "$work"
+    # One load (one max step: $3 symbols) in its own folder under $work; its result, if any,
+    # is added to results.
+    run_load() {
+        local step="$work/$1${2:+-$2}"
+        mkdir -p "$step"
+        ((EUID == 0)) && chmod 711 -- "$step"
+        run_private_stack _bench_suite "$step" "$bin" BENCH_WORK="$step" BENCH_LOAD="$1" ${2:+BENCH_TOTAL="$2"} \
+            BENCH_MINUTES="$minutes" BENCH_LENIENT=$lenient || rc=1
+        [[ -s $step/result.json ]] || return 1
+        results+=("$step/result.json")
+    }
     for load in $loads; do
         if [[ $load == max ]]; then
             # The most symbols that still get every symbol analysed at every 1m close: the
             # steps in order, up to the first that does not hold.
             for total in ${steps//,/ }; do
-                step="$work/max-$total"
-                mkdir -p "$step"
-                ((EUID == 0)) && chmod 711 -- "$step"
-                run_private_stack _bench_suite "$step" "$bin" BENCH_WORK="$step" BENCH_LOAD=max BENCH_TOTAL="$total" \
-                    BENCH_MINUTES="$minutes" BENCH_LENIENT=$lenient || rc=1
-                [[ -s $step/result.json ]] || break
-                results+=("$step/result.json")
-                python3 "$ROOT/deploy/lib/bench_suite.py" holds "$step/result.json" || break
+                run_load max "$total" || break
+                python3 "$ROOT/deploy/lib/bench_suite.py" holds "${results[-1]}" || break
             done
         else
-            step="$work/$load"
-            mkdir -p "$step"
-            ((EUID == 0)) && chmod 711 -- "$step"
-            run_private_stack _bench_suite "$step" "$bin" BENCH_WORK="$step" BENCH_LOAD="$load" BENCH_MINUTES="$minutes" \
-                BENCH_LENIENT=$lenient || rc=1
-            [[ -s $step/result.json ]] && results+=("$step/result.json")
+            run_load "$load" || true
         fi
     done
     if ((${#results[@]})); then

@@ -186,7 +186,8 @@ sup_wait_ready() {
             SUP_FAILURE="$name exited during startup (exit status $rc); see $LOGS/$name.log"
             return 1
         fi
-        [[ $(http_status "$port" "$path") == 200 ]] && return 0
+        http_status_get "$port" "$path"
+        [[ $HTTP_STATUS == 200 ]] && return 0
         if ((EPOCHSECONDS >= deadline)); then
             SUP_FAILURE="$name did not become ready (GET http://127.0.0.1:$port$path != 200) within ${READY_TIMEOUT}s; see $LOGS/$name.log"
             return 1
