@@ -129,6 +129,21 @@ import TestSupport
             })
             #expect(try await bench.analyses() == 3)
             #expect(try await bench.redis.xlen(bench.keys.signals) == 2, "nothing published twice")
+
+            // A crash between commit and publication left both events unpublished: the next
+            // sweep (a redelivered job's) publishes them in one go, in order, and marks both.
+            _ = try await bench.pool.execute("UPDATE signals SET published_at = NULL, outcome_published_at = NULL WHERE id = \(signalID)")
+            try await bench.enqueue(Self.job("again-2", opened, reason: "close_15m"))
+            #expect(await waitUntil(timeout: .seconds(60)) { (try? await bench.redis.xlen(bench.keys.signals)) == 4 })
+            let again = try await bench.redis.xrange(bench.keys.signals).map { try SignalEvent(fields: StreamFields($0.fields)) }
+            #expect(again.map(\.kind) == [.opened, .resolved, .opened, .resolved] && again.allSatisfy { $0.id == signalID })
+            #expect(await waitUntil(timeout: .seconds(60)) {
+                let marked = try? await bench.pool.query("""
+                    SELECT published_at IS NOT NULL AND outcome_published_at IS NOT NULL FROM signals WHERE id = \(signalID)
+                    """).first?.decode(0, as: Bool.self)
+                return marked == true
+            }, "both events marked published")
+            #expect(try await bench.redis.xlen(bench.keys.signals) == 4, "and not published again")
         }
     }
 

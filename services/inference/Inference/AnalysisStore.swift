@@ -86,13 +86,18 @@ public struct AnalysisStore: Sendable {
         return events
     }
 
-    /// Records that `event` was published.
-    public func markPublished(_ event: SignalEvent) async throws {
-        if event.kind == .opened {
-            _ = try await postgres.execute("UPDATE signals SET published_at = now() WHERE id = \(event.id) AND published_at IS NULL")
-        } else {
-            _ = try await postgres.execute("UPDATE signals SET outcome_published_at = now() WHERE id = \(event.id) AND outcome_published_at IS NULL")
-        }
+    /// Records that `events` were published, in one statement.
+    public func markPublished(_ events: [SignalEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let opened = events.filter { $0.kind == .opened }.map(\.id)
+        let resolved = events.filter { $0.kind == .resolved }.map(\.id)
+        _ = try await postgres.execute("""
+            UPDATE signals
+            SET published_at = CASE WHEN id = ANY(\(opened)::bigint[]) THEN coalesce(published_at, now()) ELSE published_at END,
+                outcome_published_at = CASE WHEN id = ANY(\(resolved)::bigint[])
+                    THEN coalesce(outcome_published_at, now()) ELSE outcome_published_at END
+            WHERE id = ANY(\(opened + resolved)::bigint[])
+            """)
     }
 
     /// Drops the analyses partitions wholly older than `keepFrom` (Unix ms); returns how many.

@@ -471,15 +471,35 @@ public final class InferenceService: Service, Sendable {
         return Prepared(item: item, consensus: consensus)
     }
 
-    /// Publishes committed signal events not yet published (the outbox), oldest first.
+    /// Publishes committed signal events not yet published (the outbox), oldest first: every
+    /// event's XADD and PUBLISH in one Redis pipeline, then the published ones marked in one
+    /// statement. Events after the first one Redis refused stay unpublished for the next sweep
+    /// (consumers de-duplicate by id and event, so one published twice does no harm).
     func publishCommitted() async {
         do {
             let events = try await store.unpublished()
+            guard !events.isEmpty else { return }
+            var commands: [[RedisArgument]] = []
+            commands.reserveCapacity(events.count * 2)
             for event in events {
-                _ = try await redis.xadd(keys.signals, fields: event.fields, maxLength: settings.signalsMaxLength)
-                _ = try await redis.publish(event.message, to: keys.signals)
-                try await store.markPublished(event)
-                counts.withLock { $0.published += 1 }
+                commands.append(RedisArgument.xadd(keys.signals, maxLength: settings.signalsMaxLength, fields: event.fields))
+                commands.append(["PUBLISH", RedisArgument(keys.signals), RedisArgument(event.message)])
+            }
+            let replies = try await redis.pipeline(commands: commands)
+            var published: [SignalEvent] = []
+            for (index, event) in events.enumerated() {
+                guard case .bulk = replies[2 * index], case .integer = replies[2 * index + 1] else {
+                    logger.warning("Redis refused a signal event; it is published by a later sweep", metadata: [
+                        "signal.id": "\(event.id)", "event": "\(event.kind.rawValue)",
+                        "reply": "\(replies[2 * index]) \(replies[2 * index + 1])",
+                    ])
+                    break
+                }
+                published.append(event)
+            }
+            try await store.markPublished(published)
+            counts.withLock { $0.published += published.count }
+            for event in published {
                 Counter(label: "alphapulse.inference.published", dimensions: [("event", event.kind.rawValue)]).increment()
             }
         } catch {
