@@ -19,14 +19,17 @@ final class IngestHarness: Sendable {
 
     let replay: ReplayState
     let hub: StreamHub
+    /// The replay's REST fault injection.
+    let restFaults: RESTFaults
     let port: Int
     let redis: RedisClient
     let keys: RedisKeys
     let logger: Logger
 
-    private init(replay: ReplayState, hub: StreamHub, port: Int, redis: RedisClient, keys: RedisKeys, logger: Logger) {
+    private init(replay: ReplayState, hub: StreamHub, restFaults: RESTFaults, port: Int, redis: RedisClient, keys: RedisKeys, logger: Logger) {
         self.replay = replay
         self.hub = hub
+        self.restFaults = restFaults
         self.port = port
         self.redis = redis
         self.keys = keys
@@ -61,7 +64,7 @@ final class IngestHarness: Sendable {
         let port = try #require(bound.withLock { $0 })
         let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
         let prefix = TestEnvironment.uniqueName(name) + ":"
-        let harness = IngestHarness(replay: state, hub: server.hub, port: port, redis: redis, keys: RedisKeys(prefix: prefix), logger: logger)
+        let harness = IngestHarness(replay: state, hub: server.hub, restFaults: server.restFaults, port: port, redis: redis, keys: RedisKeys(prefix: prefix), logger: logger)
         do {
             try await body(harness)
         } catch {

@@ -62,6 +62,7 @@ public struct AlphaPulseConfig: Sendable {
         public var flushRows: Int
         public var claimIdleSeconds: Double
         public var backfillFirstCandles: Int
+        public var backfillConcurrency: Int
         public var backfillMaxHours: Double
         public var backfillHistory: Bool
         public var derivatives: Bool
@@ -194,6 +195,7 @@ public struct AlphaPulseConfig: Sendable {
             flushRows: resolved.int("ingest.flush_rows"),
             claimIdleSeconds: resolved.double("ingest.claim_idle_seconds"),
             backfillFirstCandles: resolved.int("ingest.backfill_first_candles"),
+            backfillConcurrency: resolved.int("ingest.backfill_concurrency"),
             backfillMaxHours: resolved.double("ingest.backfill_max_hours"),
             backfillHistory: resolved.bool("ingest.backfill_history"),
             derivatives: resolved.bool("ingest.derivatives"),

@@ -71,6 +71,8 @@ public enum ConfigKeys {
         ConfigKey("ingest.backfill_first_candles", .integer(0...100_000), default: "1000",
                   "1m candles fetched for a symbol with no stored history."),
         ConfigKey("ingest.backfill_max_hours", .number(0...8760), default: "72", "Longest gap a backfill reaches back."),
+        ConfigKey("ingest.backfill_concurrency", .integer(1...64), default: "4",
+                  "Backfill jobs (of distinct symbols) an ingest process works at once; all draw from the one Binance weight budget."),
         ConfigKey("ingest.derivatives", .boolean, default: "true",
                   "Fetch funding, open interest and long/short ratio history and sample the premium of every tracked futures symbol (one leased instance does it for the suite)."),
         ConfigKey("ingest.backfill_history", .boolean, default: "true",

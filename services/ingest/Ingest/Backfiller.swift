@@ -18,8 +18,11 @@ import Synchronization
 /// 5m…4h klines equal the rollups of its 1m klines (`HistoryBackfillTests` checks this on the
 /// replay), so a window mixing the two is consistent.
 ///
-/// Requests are queued per symbol (a symbol queued twice is fetched once) and worked off one
-/// at a time, 1,000 klines per request (spot weight 2, futures weight 5). Each request spends
+/// Requests are queued per symbol (a symbol queued twice is fetched once) and worked off by up
+/// to `concurrency` workers (`ingest.backfill_concurrency`), never two at once for one symbol,
+/// in queue order otherwise, 1,000 klines per request (spot weight 2, futures weight 5). The
+/// queue is bounded by the symbols tracked: a symbol has at most one since-last-stored job, one
+/// history job, and gap ranges merged when they touch. Each request spends
 /// its weight from the suite's one Binance budget (`BinanceBudget`, through the client's
 /// configuration), and the backfill also pauses when Binance's own count nears the limit
 /// (`X-MBX-USED-WEIGHT-1M`: spot 6,000, futures 2,400 per minute; the REST client honours
@@ -33,7 +36,12 @@ public final class Backfiller: Sendable {
         public var maxLookback: Int64
         /// Closed candles each higher interval must have stored (empty: no history fetch).
         public var history: [(interval: CandleInterval, count: Int)]
-        public init(firstCandles: Int, maxLookbackHours: Double, history: [(interval: CandleInterval, count: Int)] = []) {
+        /// Jobs worked at once (of distinct symbols).
+        public var concurrency: Int
+        public init(
+            firstCandles: Int, maxLookbackHours: Double, history: [(interval: CandleInterval, count: Int)] = [], concurrency: Int = 1
+        ) {
+            self.concurrency = max(1, concurrency)
             self.firstCandles = firstCandles
             self.maxLookback = Int64(maxLookbackHours * 3_600_000)
             self.history = history.filter { $0.interval != .oneMinute && $0.count > 0 }
@@ -63,6 +71,23 @@ public final class Backfiller: Sendable {
         var from: Int64?
         var to: Int64?
         var history = false
+
+        var key: String { market.rawValue + " " + symbol }
+    }
+
+    private struct Queue {
+        var jobs: [Job] = []
+        /// Symbols (`Job.key`) a worker is on.
+        var busy: Set<String> = []
+        var wake: AsyncStream<Void>.Continuation?
+
+        /// Takes the first queued job whose symbol no worker is on, if a worker is free.
+        mutating func take(width: Int) -> Job? {
+            guard busy.count < width, let index = jobs.firstIndex(where: { !busy.contains($0.key) }) else { return nil }
+            let job = jobs.remove(at: index)
+            busy.insert(job.key)
+            return job
+        }
     }
 
     let client: RESTClient
@@ -74,7 +99,7 @@ public final class Backfiller: Sendable {
     let historyStore: HistoryStore?
     let logger: Logger
     let metrics: IngestMetrics
-    private let queue = Mutex<(jobs: [Job], wake: AsyncStream<Void>.Continuation?)>(([], nil))
+    private let queue = Mutex(Queue())
     private let counts = Mutex<(fetched: Int, failures: Int, historyRequests: Int)>((0, 0, 0))
 
     public init(
@@ -109,7 +134,12 @@ public final class Backfiller: Sendable {
 
     /// Candles fetched so far (closed klines handed to the sink).
     public var fetched: Int { counts.withLock { $0.fetched } }
+    /// Jobs queued, not being worked.
     public var pending: Int { queue.withLock { $0.jobs.count } }
+    /// Jobs being worked now.
+    public var working: Int { queue.withLock { $0.busy.count } }
+    /// The symbols being worked now, as "market symbol".
+    var workingSymbols: Set<String> { queue.withLock { $0.busy } }
     /// Klines requests made for higher-interval history so far.
     public var historyRequests: Int { counts.withLock { $0.historyRequests } }
 
@@ -133,29 +163,44 @@ public final class Backfiller: Sendable {
         }
     }
 
-    /// Works off the queue until cancelled.
+    /// Works off the queue until cancelled, `settings.concurrency` jobs at a time.
     public func run() async throws {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         queue.withLock { $0.wake = wake }
         defer { wake.finish() }
         var iterator = wakes.makeAsyncIterator()
-        while !Task.isCancelled {
-            guard let job = queue.withLock({ $0.jobs.isEmpty ? nil : $0.jobs.removeFirst() }) else {
-                _ = await iterator.next()
-                continue
+        let width = settings.concurrency
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                // A finished job, like a queued one, wakes this loop.
+                guard let job = queue.withLock({ $0.take(width: width) }) else {
+                    _ = await iterator.next()
+                    continue
+                }
+                group.addTask {
+                    await self.work(job)
+                    self.queue.withLock { state in
+                        state.busy.remove(job.key)
+                        state.wake?.yield()
+                    }
+                }
             }
-            do {
-                if job.history { try await fillHistory(job) } else { try await fill(job) }
-            } catch is CancellationError {
-                return
-            } catch {
-                counts.withLock { $0.failures += 1 }
-                logger.warning("backfill failed; retrying later", metadata: [
-                    "market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "error": "\(error)",
-                ])
-                try await Task.sleep(for: .seconds(2))
-                enqueue([job])
-            }
+        }
+    }
+
+    /// One job; a failure is retried 2 s later from the end of the queue.
+    private func work(_ job: Job) async {
+        do {
+            if job.history { try await fillHistory(job) } else { try await fill(job) }
+        } catch is CancellationError {
+            return
+        } catch {
+            counts.withLock { $0.failures += 1 }
+            logger.warning("backfill failed; retrying later", metadata: [
+                "market": "\(job.market.rawValue)", "symbol": "\(job.symbol)", "error": "\(error)",
+            ])
+            do { try await Task.sleep(for: .seconds(2)) } catch { return }
+            enqueue([job])
         }
     }
 

@@ -54,7 +54,7 @@ struct IngestRuntime: Sendable {
             client: rest, endpoints: restEndpoints, sink: sink,
             settings: .init(
                 firstCandles: settings.backfillFirstCandles, maxLookbackHours: settings.backfillMaxHours,
-                history: settings.backfillHistory ? AnalysisWindows.standard.depth : []),
+                history: settings.backfillHistory ? AnalysisWindows.standard.depth : [], concurrency: settings.backfillConcurrency),
             metrics: metrics, logger: context.logger,
             historyStore: .init(
                 count: { market, symbol, interval, from, to in
