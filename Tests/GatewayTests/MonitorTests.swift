@@ -47,7 +47,7 @@ import TestSupport
     }
 
     static func freshState(_ monitor: Monitor) -> Monitor.State {
-        Monitor.State(book: AlertBook(rules: monitor.settings.rules), inputs: AlertInputs(windowMillis: monitor.settings.windowMillis))
+        Monitor.State(book: AlertBook(rules: monitor.settings.rules), inputs: AlertInputs(windowMillis: monitor.settings.windowMillis, crashMillis: monitor.settings.crashMillis))
     }
 
     /// Rows of `alerts` for a fingerprint: (resolved, published, resolution published).
@@ -239,6 +239,61 @@ import TestSupport
                 #expect(await waitUntil { (try? await Self.rows(stores, fingerprint).allSatisfy { $0.resolved && $0.resolutionPublished }) == true })
                 #expect(await waitUntil { published.states(of: fingerprint).last == "resolved" })
             }
+        }
+    }
+}
+
+extension MonitorTests {
+    /// `crashed` per instance while its latest unclean exit is recent (the heartbeat's
+    /// `crashed_at`, on Redis's clock), resolved once it is not; `binance_unavailable` when the
+    /// instances' Binance 5xx counters rose by the threshold within the window.
+    @Test func uncleanExitsAndBinanceServerErrorsRaiseTheirAlerts() async throws {
+        try await TestStores.with("monitor_crashed") { stores in
+            let keys = RedisKeys(prefix: stores.prefix)
+            let monitor = try Self.monitor(stores, instance: "gw-a", settings: ["alerts.binance_unavailable_raise": "3"])
+            let crashWindow = monitor.settings.crashMillis
+            // The window (300 s) is longer than twice the lease (2 × 120 s).
+            #expect(crashWindow == 300_000)
+            let (lease, started) = await Self.leading(monitor)
+            defer { lease.cancel() }
+            var state = started
+            func beat(_ service: String, _ instance: String, _ fields: [(String, String)]) async throws {
+                let name = keys.health(service, instance)
+                _ = try await stores.redis.delete(name)
+                _ = try await stores.redis.hset(name, fields: [
+                    (SchemaVersion.field, "2"), (HeartbeatField.service, service), (HeartbeatField.instance, instance),
+                    (HeartbeatField.status, "ready"),
+                ] + fields)
+                _ = try await stores.redis.pexpire(name, after: .seconds(600))
+            }
+            let now = try await stores.redis.time()
+            // Killed and restarted a second ago; another long ago; a third never.
+            try await beat("ingest", "h-ingest", [(HeartbeatField.crashes, "2"), (HeartbeatField.crashedAt, String(now - 1_000)),
+                                                  (HeartbeatField.binance5xx, "10")])
+            try await beat("inference", "h-inference", [(HeartbeatField.crashes, "1"), (HeartbeatField.crashedAt, String(now - crashWindow - 5_000))])
+            try await beat("symbols", "h-symbols", [(HeartbeatField.crashes, "0"), (HeartbeatField.binance5xx, "0")])
+            await monitor.round(&state)
+            #expect(try await Self.rows(stores, "crashed:ingest/h-ingest").map(\.resolved) == [false])
+            #expect(try await Self.rows(stores, "crashed:inference/h-inference").isEmpty)
+            #expect(try await Self.rows(stores, "crashed:symbols/h-symbols").isEmpty)
+            // The first reading of a counter is its baseline: no 5xx alert yet.
+            #expect(try await Self.rows(stores, "binance_unavailable:5xx").isEmpty)
+
+            // Two more 5xx answers: below the threshold of 3.
+            try await beat("symbols", "h-symbols", [(HeartbeatField.crashes, "0"), (HeartbeatField.binance5xx, "2")])
+            await monitor.round(&state)
+            #expect(try await Self.rows(stores, "binance_unavailable:5xx").isEmpty)
+            // One more, on another instance: 3 within the window.
+            try await beat("ingest", "h-ingest", [(HeartbeatField.crashes, "2"), (HeartbeatField.crashedAt, String(now - 1_000)),
+                                                  (HeartbeatField.binance5xx, "11")])
+            await monitor.round(&state)
+            #expect(try await Self.rows(stores, "binance_unavailable:5xx").map(\.resolved) == [false])
+
+            // The unclean exit ages out of the window: resolved.
+            try await beat("ingest", "h-ingest", [(HeartbeatField.crashes, "2"), (HeartbeatField.crashedAt, String(now - crashWindow - 1)),
+                                                  (HeartbeatField.binance5xx, "11")])
+            await monitor.round(&state)
+            #expect(try await Self.rows(stores, "crashed:ingest/h-ingest").map(\.resolved) == [true])
         }
     }
 }

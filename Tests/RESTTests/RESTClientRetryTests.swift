@@ -34,9 +34,13 @@ struct RESTClientRetryTests {
         try await withTestServer { router, _ in
             router.get("broken") { _, _ in Reply.json(#"{"msg":"internal"}"#, status: .internalServerError) }
         } _: { base, log in
+            let before = RateLimitTotals.serverErrors
             let error = await #expect(throws: RESTError.self) {
                 try await makeTestClient(maxRetries: 3).get(base + "/broken")
             }
+            // Every attempt is counted for the heartbeat's binance_5xx (other tests of this
+            // process may add theirs meanwhile).
+            #expect(RateLimitTotals.serverErrors - before >= 4)
             #expect(error?.code == .httpStatus)
             #expect(error?.status == 500)
             #expect(error?.attempts == 4)
@@ -50,7 +54,9 @@ struct RESTClientRetryTests {
             router.post("order") { _, _ in Reply.json("{}", status: .internalServerError) }
         } _: { base, log in
             let request = RESTClient.Request(method: .post, url: base + "/order", body: Array("{}".utf8))
+            let before = RateLimitTotals.serverErrors
             let error = await #expect(throws: RESTError.self) { try await makeTestClient(maxRetries: 3).execute(request) }
+            #expect(RateLimitTotals.serverErrors - before >= 1, "a 5xx not retried counts too")
             #expect(error?.code == .httpStatus)
             #expect(error?.attempts == 1)
             #expect(log.count("/order") == 1)

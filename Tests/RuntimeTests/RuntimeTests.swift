@@ -1,3 +1,4 @@
+import Contracts
 import Core
 import Foundation
 import Logging
@@ -114,6 +115,9 @@ struct StubbornService: Service {
         #expect(heartbeat["pid"] == String(ProcessInfo.processInfo.processIdentifier))
         #expect(heartbeat["_v"] == "2")
         #expect(heartbeat["starts"] == "1" && heartbeat["restarts"] == "0", "the first start of this instance id")
+        #expect(heartbeat["crashes"] == "0" && heartbeat["crashed_at"] == nil)
+        let runningKey = prefix + "running:testsvc:test-1"
+        #expect(try await redis.get(runningKey) == String(ProcessInfo.processInfo.processIdentifier), "marked running")
         #expect((Int(heartbeat["rss_bytes"] ?? "") ?? 0) > 1 << 20)
         #expect(Double(heartbeat["cpu_seconds"] ?? "") != nil)
 
@@ -129,6 +133,7 @@ struct StubbornService: Service {
         try await running.value
         #expect(await recorder.count == 1, "the service flushed on graceful shutdown")
         #expect(try await redis.exists(key) == 0, "the heartbeat is removed at shutdown")
+        #expect(try await redis.exists(runningKey) == 0, "and the running mark: this was a clean exit")
         _ = try await redis.delete(prefix + "restarts:testsvc:test-1")
         // The port no longer serves: the connect is refused, or — while NIO finishes closing the
         // listening socket — accepted and reset.
@@ -185,5 +190,47 @@ actor PortBox {
         #expect((first?["ts"] as? String)?.hasSuffix("Z") == true)
         let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
         #expect(second?["msg"] as? String == "quote \" and newline \n inside")
+    }
+}
+
+/// Unclean exits: a start that finds the previous run's `running:` mark counts one, with Redis's
+/// time; a graceful stop removes the mark, so the start after it counts none.
+@Suite struct HeartbeatCrashTests {
+    @Test func aStartThatFindsTheRunningMarkCountsAnUncleanExit() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.redisURL()))
+        let prefix = TestEnvironment.uniqueName("heartbeat_crash") + ":"
+        let keys = RedisKeys(prefix: prefix)
+        var logger = Logger(label: "heartbeat.test")
+        logger.logLevel = .critical
+        let quiet = logger
+        func heartbeat() -> Heartbeat {
+            Heartbeat(service: "svc", instance: "i-1", prefix: prefix, interval: .milliseconds(200), ttl: .seconds(30), redis: redis,
+                      readiness: Readiness(), logger: quiet)
+        }
+        func fields(_ list: [(String, String)]) -> [String: String] { Dictionary(list, uniquingKeysWith: { $1 }) }
+
+        let first = try await heartbeat().countStart()
+        #expect(first.starts == 1 && fields(first.crashes) == ["crashes": "0"], "a first start follows no exit at all")
+        // That run is killed: its mark stays, and the next run's start counts an unclean exit,
+        // which its heartbeat carries.
+        let before = try await redis.time()
+        let group = ServiceGroup(configuration: .init(services: [heartbeat()], logger: quiet))
+        let running = Task { try await group.run() }
+        #expect(await waitUntil { (try? await redis.hgetall(keys.health("svc", "i-1")))?["crashes"] == "1" })
+        let after = try await redis.time()
+        let beat = try await redis.hgetall(keys.health("svc", "i-1"))
+        #expect(beat["starts"] == "2")
+        let at = try #require(beat["crashed_at"].flatMap { Int64($0) })
+        #expect((before...after).contains(at), "dated by Redis's clock")
+
+        // That run stops gracefully and removes its mark: the start after it counts none, and
+        // still carries the earlier one.
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(try await redis.exists(keys.running("svc", "i-1")) == 0)
+        let third = try await heartbeat().countStart()
+        #expect(third.starts == 3 && fields(third.crashes) == ["crashes": "1", "crashed_at": String(at)])
+        _ = try await redis.delete(keys: [keys.restarts("svc", "i-1"), keys.running("svc", "i-1"), keys.crashes("svc", "i-1"), keys.health("svc", "i-1")])
+        await redis.close()
     }
 }

@@ -112,6 +112,18 @@ bench_up() {
     awk -v a="$end" -v b="$start" 'BEGIN { printf "%.1f", (a - b) / 1000 }'
 }
 
+# Backfill jobs queued or being worked, over every ingest instance's heartbeat (an instance
+# without the field counts as one pending).
+bench_backfill_pending() {
+    local key value total=0
+    for key in $(drill_redis --scan --pattern "${ALPHAPULSE_REDIS_PREFIX:-ap:}health:ingest:*"); do
+        value=$(drill_redis HGET "$key" backfill_pending)
+        [[ $value =~ ^[0-9]+$ ]] || value=1
+        total=$((total + value))
+    done
+    printf '%s\n' "$total"
+}
+
 # "kind name pid" of every process of the stack: the services, the supervisor, the replay and
 # the stores.
 bench_procs() {
@@ -175,10 +187,15 @@ cmd_bench_suite_inside() {
     cold=$(bench_up) || { bench_say "the suite did not boot"; return 1; }
     boot=$(bench_py now)
     bench_say "ready after ${cold}s; waiting for the backfill to finish"
-    local deadline=$((EPOCHSECONDS + 2400))
-    until bench_py settled "$boot" >>"$BENCH_WORK/settled.log" 2>&1; do
+    # Settled: every ingest's backfill queue empty, every symbol backfilled and current, and the
+    # stored history unchanged since the previous look (10 s before: what was fetched is stored).
+    local deadline=$((EPOCHSECONDS + 2400)) pending
+    while :; do
+        pending=$(bench_backfill_pending)
+        if ((pending == 0)) && bench_py settled "$boot" >>"$BENCH_WORK/settled.log" 2>&1; then break; fi
+        ((pending == 0)) || echo "backfill jobs pending: $pending" >>"$BENCH_WORK/settled.log"
         ((EPOCHSECONDS < deadline)) || { bench_say "not settled after 40 minutes: $(tail -n 1 "$BENCH_WORK/settled.log")"; return 1; }
-        sleep 30
+        sleep 10
     done
     settled_s=$((EPOCHSECONDS - start))
     bench_say "settled after ${settled_s}s ($(tail -n 1 "$BENCH_WORK/settled.log")); measuring for $BENCH_MINUTES minutes"

@@ -167,7 +167,7 @@ fault_settle() {
 
 # kill -9 of process $1. With an alert ("rule subject") in $2 the supervisor is paused until
 # the monitor has raised it, so the outage lasts long enough to be noticed; then it restarts
-# the process as usual.
+# the process as usual. Every kill raises `crashed` for the instance once it has started again.
 kill_process() {
     local name=$1 alert=${2:-} pid sup
     pid=$(own_pid "$name" "$(proc_binary "$name")") || { drill_say "$name is not running"; DRILL_FAILED=1; return 0; }
@@ -192,7 +192,9 @@ kill_process() {
         monitor_took_over() { (($(drill_py monitor-epoch) > epoch)); }
         drill_wait 120 monitor_took_over || drill_say "no monitor took over after the gateway was killed"
     fi
-    if [[ -n $alert ]]; then fault_settle "$alert"; else fault_settle; fi
+    local instance
+    instance=$(proc_service "$name")/$(proc_instance_id "$name")
+    if [[ -n $alert ]]; then fault_settle "$alert" "crashed $instance"; else fault_settle "crashed $instance"; fi
 }
 
 DRILL_PAUSED=""
@@ -222,6 +224,10 @@ cmd_drill_inside() {
     export ALPHAPULSE_ALERTS_WINDOW_SECONDS=15 ALPHAPULSE_ALERTS_HEARTBEAT_MISSING_FOR_SECONDS=2
     export ALPHAPULSE_ALERTS_STORE_UNREACHABLE_FOR_SECONDS=0 ALPHAPULSE_ALERTS_CONNECTION_DOWN_FOR_SECONDS=0
     export ALPHAPULSE_ALERTS_STALE_DATA_RAISE_SECONDS=20 ALPHAPULSE_ALERTS_STALE_DATA_CLEAR_SECONDS=10
+    export ALPHAPULSE_ALERTS_BINANCE_UNAVAILABLE_RAISE=1
+    # A dropped connection stays down 2–4 s (the jittered first wait), long enough for its
+    # heartbeat and the monitor (1 s each) to see it: the drops raise connection_down.
+    export ALPHAPULSE_INGEST_RECONNECT_MIN_SECONDS=4
     export ALPHAPULSE_INGEST_LEASE_TTL_SECONDS=5 ALPHAPULSE_INGEST_CLAIM_IDLE_SECONDS=10 ALPHAPULSE_INGEST_CONSISTENCY_INTERVAL_SECONDS=10
     export ALPHAPULSE_SCHEDULER_LEASE_TTL_SECONDS=5 ALPHAPULSE_INFERENCE_CLAIM_IDLE_SECONDS=10 ALPHAPULSE_INFERENCE_JOB_GRACE_SECONDS=3600
     export ALPHAPULSE_ANALYSIS_MODE=both ALPHAPULSE_ANALYSIS_CLOSE_INTERVALS=5m
@@ -270,7 +276,7 @@ cmd_drill_inside() {
     sleep $((drop_every * drops + 1))
     replay_control /_replay/drop-every '{"seconds":0}'
     fault_lifted
-    fault_settle
+    fault_settle "connection_down"
 
     local status
     for status in 503 429 418; do
@@ -285,7 +291,7 @@ cmd_drill_inside() {
         fault_lifted
         case $status in
         429 | 418) fault_settle "binance_limited $status" ;;
-        *) fault_settle ;;
+        *) fault_settle "binance_unavailable 5xx" ;;
         esac
     done
 

@@ -23,6 +23,8 @@ import Core
 /// | `scheduler:position` | string | scheduler (fenced) | last symbol enqueued, `MarketSymbol.positionText` |
 /// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
 /// | `restarts:{service}:{instance}` | integer | every service | starts of a stable instance id |
+/// | `running:{service}:{instance}` | string | every service | the pid of the instance running; deleted at graceful shutdown, so a start that finds it follows an unclean exit |
+/// | `crashes:{service}:{instance}` | hash | every service | unclean exits of a stable instance id: `count`, `at` (ms of Redis `TIME` at the start that found one) |
 /// | `ratelimit:{key prefix}` | hash, PX | every gateway | an API key's token bucket: `tokens`, `at` (ms of Redis `TIME`) |
 /// | `metrics:history` | capped list | gateway monitor → gateway | samples |
 /// | `alerts` | pub/sub | gateway monitor → WebSocket, notifiers | alert events |
@@ -76,6 +78,8 @@ public struct RedisKeys: Sendable, Hashable {
     /// All heartbeats (a SCAN pattern).
     public var healthPattern: String { prefix + "health:*" }
     public func restarts(_ service: String, _ instance: String) -> String { "\(prefix)restarts:\(service):\(instance)" }
+    public func running(_ service: String, _ instance: String) -> String { "\(prefix)running:\(service):\(instance)" }
+    public func crashes(_ service: String, _ instance: String) -> String { "\(prefix)crashes:\(service):\(instance)" }
     public var metricsHistory: String { prefix + "metrics:history" }
     /// A token bucket of the gateway's per-key rate limit (`subject`: the key's prefix).
     public func rateLimit(_ subject: String) -> String { "\(prefix)ratelimit:\(subject)" }

@@ -34,8 +34,8 @@ public enum ConfigKeys {
         ConfigKey("rest.max_retries", .integer(0...20), default: "5", "Retries after connect errors and 5xx answers."),
 
         // Symbols, candles, analysis
-        ConfigKey("symbols.futures", .integer(0...1000), default: "50", "USDT perpetual futures tracked, by 24h quote volume."),
-        ConfigKey("symbols.spot", .integer(0...1000), default: "50", "USDT spot pairs tracked, by 24h quote volume."),
+        ConfigKey("symbols.futures", .integer(0...5000), default: "50", "USDT perpetual futures tracked, by 24h quote volume."),
+        ConfigKey("symbols.spot", .integer(0...5000), default: "50", "USDT spot pairs tracked, by 24h quote volume."),
         ConfigKey("symbols.refresh_at", .timeOfDay, default: "00:05", "Daily re-ranking time, UTC."),
         ConfigKey("symbols.refresh_interval_hours", .number(0.01...744), default: "24",
                   "A stored list older than this is refreshed at start."),
@@ -206,6 +206,8 @@ public enum ConfigKeys {
                   "error_rate: how long the raise threshold must hold."),
         ConfigKey("alerts.binance_limited_raise", .number(1...100_000_000), default: "1",
                   "binance_limited: Binance 429 (or 418) answers within the window that raise the alert (418 is critical)."),
+        ConfigKey("alerts.binance_unavailable_raise", .number(1...100_000_000), default: "5",
+                  "binance_unavailable: Binance 5xx answers (every attempt) within the window that raise the alert."),
         ConfigKey("alerts.store_unreachable_for_seconds", .number(0...86_400), default: "30",
                   "store_unreachable: how long the monitor may fail to reach PostgreSQL or Redis before the alert is raised."),
     ]

@@ -67,7 +67,11 @@ extension RESTClient {
                 metadata: ["http.request": "\(target)", "banned_until": "\(wallUntil.formatted(.iso8601))"])
             return .fail(httpError(.banned, retryAfter: duration, bannedUntil: wallUntil))
         case 500..<600 where retrySafe:
+            RateLimitTotals.record(status: status)
             return .retryWithBackoff(reason: "\(status)", error: httpError(.httpStatus))
+        case 500..<600:
+            RateLimitTotals.record(status: status)
+            return .fail(httpError(.httpStatus))
         default:
             return .fail(httpError(.httpStatus))
         }

@@ -11,11 +11,19 @@ import ServiceLifecycle
 ///
 /// Fields: see `HeartbeatField` (Contracts) — who and what status, the start counter of this
 /// instance id, CPU and resident memory from /proc, then the service's own stats.
+///
+/// Unclean exits: while it runs, an instance keeps `running:{service}:{instance}` (its pid,
+/// rewritten with every beat, so it survives a Redis that lost its data) and deletes it at
+/// graceful shutdown. A start that finds it follows a `kill -9`, a crash or a power cut: it
+/// counts one in `crashes:{service}:{instance}` with Redis's time, and every beat carries the
+/// count and that time (`crashes`, `crashed_at`), from which the monitor raises `crashed`.
 public struct Heartbeat: Service {
     public typealias Stats = @Sendable () async -> [(String, String)]
 
     public let key: String
     let restartsKey: String
+    let runningKey: String
+    let crashesKey: String
     let service: String
     let instance: String
     let interval: Duration
@@ -31,6 +39,8 @@ public struct Heartbeat: Service {
     ) {
         self.key = RedisKeys(prefix: prefix).health(service, instance)
         self.restartsKey = RedisKeys(prefix: prefix).restarts(service, instance)
+        self.runningKey = RedisKeys(prefix: prefix).running(service, instance)
+        self.crashesKey = RedisKeys(prefix: prefix).crashes(service, instance)
         self.service = service
         self.instance = instance
         self.interval = interval
@@ -44,6 +54,7 @@ public struct Heartbeat: Service {
     public func run() async throws {
         let startedAt = Self.iso(Date())
         var starts: Int?
+        var crashes: [(String, String)] = []
         var previous: (time: ContinuousClock.Instant, stats: ProcessStats)?
         let failures = Metrics.Counter(label: "alphapulse.heartbeat.failures")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
@@ -52,10 +63,13 @@ public struct Heartbeat: Service {
             do {
                 if starts == nil {
                     // Counted once per process start, per stable instance id.
-                    starts = try await cancelWhenGracefulShutdown { try await self.redis.send(arguments: ["INCR", RedisArgument(self.restartsKey)]).checked().int }
+                    let counted = try await cancelWhenGracefulShutdown { try await self.countStart() }
+                    starts = counted.starts
+                    crashes = counted.crashes
                 }
                 var process: [(String, String)] = []
                 if let starts { process += [(HeartbeatField.starts, String(starts)), (HeartbeatField.restarts, String(max(0, starts - 1)))] }
+                process += crashes
                 let now = ContinuousClock.now
                 if let stats = ProcessStats.current() {
                     process.append((HeartbeatField.cpuSeconds, String(format: "%.2f", stats.cpuSeconds)))
@@ -82,14 +96,44 @@ public struct Heartbeat: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
-        let redis = self.redis, key = self.key, logger = self.logger
+        let redis = self.redis, key = self.key, runningKey = self.runningKey, logger = self.logger
         await withTimeLimit(.seconds(2)) {
             do {
-                _ = try await redis.delete(key)
+                _ = try await redis.delete(keys: [key, runningKey])
             } catch {
-                logger.warning("heartbeat not removed at shutdown; it expires by itself", metadata: ["error": "\(error)"])
+                logger.warning("heartbeat not removed at shutdown; it expires by itself, and the next start counts an unclean exit",
+                               metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Counts this start (`restarts:…`), marks the instance running, and counts an unclean exit
+    /// when the previous run's mark was still there. Returns the start count and the heartbeat's
+    /// `crashes` fields.
+    func countStart() async throws -> (starts: Int?, crashes: [(String, String)]) {
+        let pid = String(ProcessInfo.processInfo.processIdentifier)
+        let replies = try await redis.pipeline(commands: [
+            ["INCR", RedisArgument(restartsKey)],
+            ["SET", RedisArgument(runningKey), RedisArgument(pid), "GET"],
+        ])
+        let starts = try replies[0].checked().int
+        let previous = try replies[1].checked().string
+        var commands: [[RedisArgument]] = []
+        if previous != nil {
+            let millis = try await redis.time()
+            commands += [["HINCRBY", RedisArgument(crashesKey), "count", "1"], ["HSET", RedisArgument(crashesKey), "at", RedisArgument(String(millis))]]
+            logger.warning("the previous run of this instance did not stop cleanly (killed or crashed)", metadata: ["previous.pid": "\(previous ?? "")"])
+        }
+        commands.append(["HGETALL", RedisArgument(crashesKey)])
+        let recorded = try await redis.pipeline(commands: commands)
+        var fields: [String: String] = [:]
+        let flat = try recorded.last?.checked().array ?? []
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            if let name = flat[index].string, let value = flat[index + 1].string { fields[name] = value }
+        }
+        var crashes: [(String, String)] = [(HeartbeatField.crashes, fields["count"] ?? "0")]
+        if let at = fields["at"] { crashes.append((HeartbeatField.crashedAt, at)) }
+        return (starts, crashes)
     }
 
     func write(status: String, startedAt: String, failedChecks: [String], stats: [(String, String)]) async throws {
@@ -105,6 +149,7 @@ public struct Heartbeat: Service {
             ["DEL", RedisArgument(key)],
             RedisArgument.hset(key, fields: fields),
             ["PEXPIRE", RedisArgument(key), RedisArgument(Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))],
+            ["SET", RedisArgument(runningKey), RedisArgument(String(ProcessInfo.processInfo.processIdentifier))],
             ["EXEC"],
         ])
         // An error inside the transaction (OOM, WRONGTYPE) comes back as a reply, not a throw.

@@ -20,6 +20,12 @@ public enum AlertRuleName {
     public static let errorRate = "error_rate"
     /// Per status (429, 418): Binance answers of that status within the window.
     public static let binanceLimited = "binance_limited"
+    /// `5xx`: Binance server errors within the window (every attempt counts).
+    public static let binanceUnavailable = "binance_unavailable"
+    /// Per instance (`service/instance`): 1 while its latest unclean exit (killed, crashed),
+    /// found when it started again, lies within the window, and at least twice the monitor's
+    /// lease, so a monitor taking over after its own gateway was killed still sees it.
+    public static let crashed = "crashed"
     /// Per store (database, redis): 1 while the monitor cannot reach it.
     public static let storeUnreachable = "store_unreachable"
 }
@@ -38,6 +44,10 @@ public struct MonitorSettings: Sendable {
     /// Raise/resolve changes waiting while PostgreSQL is unreachable; past it the oldest are
     /// dropped (counted), and the monitor rebuilds from `alerts` once it is back.
     public var pendingCapacity = 10_000
+    /// How long an unclean exit stays alerted (`crashed`): the window, at least twice the lease.
+    public var crashMillis: Int64 {
+        max(windowMillis, 2 * (leaseTTL.components.seconds * 1000 + leaseTTL.components.attoseconds / 1_000_000_000_000_000))
+    }
 
     /// - Throws: `ConfigError` naming a rule's clear threshold when it is not below its raise threshold.
     public init(config: AlphaPulseConfig) throws {
@@ -65,6 +75,8 @@ public struct MonitorSettings: Sendable {
             try rule(AlertRuleName.heartbeatMissing, .critical, raise: 1, clear: 0),
             try rule(AlertRuleName.errorRate, .warning),
             try rule(AlertRuleName.binanceLimited, .warning, clear: 0, hasFor: false),
+            try rule(AlertRuleName.binanceUnavailable, .warning, clear: 0, hasFor: false),
+            try rule(AlertRuleName.crashed, .warning, raise: 1, clear: 0, hasFor: false),
             try rule(AlertRuleName.storeUnreachable, .critical, raise: 1, clear: 0),
         ]
     }
@@ -90,16 +102,21 @@ struct AlertInputs: Sendable {
     private var unseenSince: [String: Int64] = [:]
     private var rateLimited: CounterWindow
     private var banned: CounterWindow
+    private var serverErrors: CounterWindow
+    /// How long an unclean exit stays alerted.
+    var crashMillis: Int64
     private var analysed: CounterWindow
     private var failed: CounterWindow
 
     /// Fewer jobs than this in the window give no error rate (one failure in two jobs is not 50 %).
     static let errorRateMinimumJobs = 20.0
 
-    init(windowMillis: Int64) {
+    init(windowMillis: Int64, crashMillis: Int64? = nil) {
         self.windowMillis = windowMillis
         rateLimited = CounterWindow(windowMillis: windowMillis)
         banned = CounterWindow(windowMillis: windowMillis)
+        serverErrors = CounterWindow(windowMillis: windowMillis)
+        self.crashMillis = crashMillis ?? windowMillis
         analysed = CounterWindow(windowMillis: windowMillis)
         failed = CounterWindow(windowMillis: windowMillis)
     }
@@ -124,7 +141,8 @@ struct AlertInputs: Sendable {
         guard let snapshot = reading.snapshot else { return (observations, measured) }
         let sample = snapshot.sample
         measured.formUnion([AlertRuleName.staleData, AlertRuleName.connectionDown, AlertRuleName.jobLag, AlertRuleName.heartbeatMissing,
-                            AlertRuleName.errorRate, AlertRuleName.binanceLimited])
+                            AlertRuleName.errorRate, AlertRuleName.binanceLimited, AlertRuleName.binanceUnavailable,
+                            AlertRuleName.crashed])
 
         // Stale data: behind the newest symbol, or everything still since the clock last moved.
         if snapshot.exchangeTime != exchangeTime || exchangeMovedAt == nil {
@@ -183,10 +201,21 @@ struct AlertInputs: Sendable {
         }
 
         var limited: [String: Double] = [:], bans: [String: Double] = [:], done: [String: Double] = [:], dead: [String: Double] = [:]
+        var unavailable: [String: Double] = [:]
         for instance in snapshot.instances {
             let id = instance.service + "/" + instance.instance
             limited[id] = Double(instance.fields[HeartbeatField.binance429] ?? "") ?? 0
             bans[id] = Double(instance.fields[HeartbeatField.binance418] ?? "") ?? 0
+            unavailable[id] = Double(instance.fields[HeartbeatField.binance5xx] ?? "") ?? 0
+            if let at = instance.fields[HeartbeatField.crashedAt].flatMap({ Int64($0) }) {
+                let recent = now - at < crashMillis
+                let count = instance.fields[HeartbeatField.crashes] ?? "1"
+                observations.append(AlertObservation(
+                    rule: AlertRuleName.crashed, subject: id, value: recent ? 1 : 0,
+                    message: recent
+                        ? "\(id) started again \(max(0, now - at) / 1000) s ago after an unclean exit (killed or crashed); \(count) such exits in all"
+                        : "no unclean exit of \(id) lately"))
+            }
             if instance.service == "inference" {
                 done[id] = Double(instance.fields["analysed"] ?? "") ?? 0
                 dead[id] = Double(instance.fields["dead_letters"] ?? "") ?? 0
@@ -194,6 +223,7 @@ struct AlertInputs: Sendable {
         }
         let answers429 = rateLimited.record(limited, at: now)
         let answers418 = banned.record(bans, at: now)
+        let answers5xx = serverErrors.record(unavailable, at: now)
         let window = windowMillis / 1000
         observations.append(AlertObservation(
             rule: AlertRuleName.binanceLimited, subject: "429", value: answers429,
@@ -201,6 +231,9 @@ struct AlertInputs: Sendable {
         observations.append(AlertObservation(
             rule: AlertRuleName.binanceLimited, subject: "418", value: answers418,
             message: "Binance answered 418 (IP banned) \(Int(answers418)) times in the last \(window) s", severity: .critical))
+        observations.append(AlertObservation(
+            rule: AlertRuleName.binanceUnavailable, subject: "5xx", value: answers5xx,
+            message: "Binance answered 5xx (server error) \(Int(answers5xx)) times in the last \(window) s"))
         let succeeded = analysed.record(done, at: now)
         let failures = failed.record(dead, at: now)
         let jobs = succeeded + failures

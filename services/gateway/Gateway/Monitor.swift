@@ -116,7 +116,7 @@ final class Monitor: Service, Sendable {
     }
 
     private func loop() async throws {
-        var state = State(book: AlertBook(rules: settings.rules), inputs: AlertInputs(windowMillis: settings.windowMillis))
+        var state = State(book: AlertBook(rules: settings.rules), inputs: AlertInputs(windowMillis: settings.windowMillis, crashMillis: settings.crashMillis))
         while true {
             // The first round one interval after start: the services booted with it get to beat.
             try await Task.sleep(for: settings.interval)
@@ -220,7 +220,7 @@ final class Monitor: Service, Sendable {
                 WHERE resolved_at IS NULL AND source = 'monitor'
                 """).map { (rule: try $0.decode(0, as: String.self), subject: try $0.decode(1, as: String.self), since: try $0.decode(2, as: Int64.self)) }
             state.book.restore(firing: open)
-            state.inputs = AlertInputs(windowMillis: settings.windowMillis)
+            state.inputs = AlertInputs(windowMillis: settings.windowMillis, crashMillis: settings.crashMillis)
             state.pending.removeAll()
             state.fence = fence
             state.leaseEpoch = epoch

@@ -11,24 +11,27 @@ import Synchronization
 ///   `connected_since` (ms, absent while down), `frames`, `last_frame_age_ms`, `reconnects`,
 ///   `last_error`.
 /// - Totals: `frames_per_second`, `closed_candles_per_second` (over the last heartbeat
-///   period), `frames`, `closed_candles`, `backfilled_candles`, `history_candles`, `persisted_candles`,
+///   period), `frames`, `closed_candles`, `backfilled_candles`, `history_candles`,
+///   `backfill_pending` (backfill jobs queued or being worked: 0 once a first backfill is done), `persisted_candles`,
 ///   `dropped_frames` (JSON object by cause), `symbols_futures`, `symbols_spot`, `shards`,
 ///   `persister_pending` and `persister_oldest_age_ms` (entries read but not yet committed),
 ///   `persister_lag` (entries not yet stored: undelivered + pending), `dead_letters` (JSON by
-///   reason), `trimmed_unpersisted`, `redis_command_errors`, `binance_429`, `binance_418`.
+///   reason), `trimmed_unpersisted`, `redis_command_errors`, `binance_429`, `binance_418`, `binance_5xx`.
 public final class IngestStatus: Sendable {
     let manager: ConnectionManager
     let metrics: IngestMetrics
     let owned: @Sendable () -> [Market: Set<String>]
     let shards: @Sendable () -> Int
+    let backfillPending: @Sendable () -> Int
     let redis: RedisClient
     let keys: RedisKeys
     private let previous = Mutex<(time: Double, frames: Int, closed: Int)?>(nil)
 
     public init(
         manager: ConnectionManager, metrics: IngestMetrics, owned: @escaping @Sendable () -> [Market: Set<String>],
-        shards: @escaping @Sendable () -> Int, redis: RedisClient, keys: RedisKeys
+        shards: @escaping @Sendable () -> Int, backfillPending: @escaping @Sendable () -> Int = { 0 }, redis: RedisClient, keys: RedisKeys
     ) {
+        self.backfillPending = backfillPending
         self.manager = manager
         self.metrics = metrics
         self.owned = owned
@@ -77,6 +80,7 @@ public final class IngestStatus: Sendable {
             ("closed_candles", String(totals.closed)),
             ("backfilled_candles", String(totals.backfilled)),
             ("history_candles", String(totals.history)),
+            ("backfill_pending", String(backfillPending())),
             ("persisted_candles", String(totals.persisted)),
             ("dropped_frames", Self.json(totals.dropped)),
             ("symbols_futures", String(symbols[.futures]?.count ?? 0)),
@@ -90,6 +94,7 @@ public final class IngestStatus: Sendable {
             ("redis_command_errors", String(totals.commandErrors)),
             (HeartbeatField.binance429, String(RateLimitTotals.tooManyRequests)),
             (HeartbeatField.binance418, String(RateLimitTotals.banned)),
+            (HeartbeatField.binance5xx, String(RateLimitTotals.serverErrors)),
         ]
     }
 

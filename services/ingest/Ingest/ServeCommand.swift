@@ -122,7 +122,8 @@ struct IngestRuntime: Sendable {
         context.readiness.watch(persister.progress, limit: stall)
         context.readiness.watch(ingest.flushProgress, limit: stall)
         status = IngestStatus(
-            manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count }, redis: context.redis,
+            manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count },
+            backfillPending: { backfiller.pending + backfiller.working }, redis: context.redis,
             keys: keys)
         var background: [BackgroundService] = []
         if settings.derivatives {

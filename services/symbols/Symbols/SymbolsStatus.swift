@@ -47,6 +47,7 @@ public final class SymbolsStatus: Sendable {
         }
         fields.append((HeartbeatField.binance429, String(RateLimitTotals.tooManyRequests)))
         fields.append((HeartbeatField.binance418, String(RateLimitTotals.banned)))
+        fields.append((HeartbeatField.binance5xx, String(RateLimitTotals.serverErrors)))
         return fields
     }
 }
