@@ -345,12 +345,18 @@ def account(faults_path, report_path):
               "window_end_ms": end, "faults": faults, "checks": checks}
     with open(report_path, "w") as out:
         json.dump(report, out, indent=2)
-    print(f"{'fault':<24} {'recovered':>10}  {'lost':<8} alerts")
+    width = max([len("fault")] + [len(f["name"]) for f in faults])
+    print(f"{'fault':<{width}} {'recovered':>10}  {'lost':<8} alerts")
     for f in faults:
         recovered = f"{f['recovered_s']:.1f} s" if f.get("recovered_s") is not None else "never"
         lost = "nothing" if passed else "-"
-        expected = ", ".join(f"{r}:{s}" for r, s in f.get("alerts", [])) or "-"
-        print(f"{f['name']:<24} {recovered:>10}  {lost:<8} expected {expected}; raised {', '.join(f.get('alerts_raised', [])) or 'none'}")
+        raised = f.get("alerts_raised", [])
+        expected = [f"{r}:{s}" for r, s in f.get("alerts", [])]
+        marks = [f"{e} {'raised' if any(a.startswith(e) for a in raised) else 'MISSING'}" for e in expected]
+        others = [a for a in raised if not any(a.startswith(e) for e in expected)]
+        kinds = sorted({a.split(":", 1)[0] for a in others})
+        extra = f"; {len(others)} others ({', '.join(kinds)})" if others else ""
+        print(f"{f['name']:<{width}} {recovered:>10}  {lost:<8} {', '.join(marks) or 'none expected'}{extra}")
     c = checks
     print(f"candles: {c['candles']['minutes']} 1m candles of {c['candles']['symbols']} symbols equal the source; "
           f"{c['candles']['derived_buckets']} derived candles equal its aggregation")
