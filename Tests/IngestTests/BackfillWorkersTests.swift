@@ -51,3 +51,26 @@ import TestSupport
         }
     }
 }
+
+extension BackfillWorkersTests {
+    /// Half the workers per market while both have jobs waiting: futures waiting for their
+    /// weight budget do not hold up the spot jobs queued behind them; one market alone gets
+    /// every worker.
+    @Test func eachMarketGetsHalfTheWorkersWhileBothHaveJobs() {
+        var queue = Backfiller.Queue()
+        let futures = (1...4).map { Backfiller.Job(market: .futures, symbol: "F\($0)USDT") }
+        let spot = (1...2).map { Backfiller.Job(market: .spot, symbol: "S\($0)USDT") }
+        queue.jobs = futures + spot
+        let taken = (0..<4).compactMap { _ in queue.take(width: 4) }
+        #expect(taken.map(\.symbol) == ["F1USDT", "F2USDT", "S1USDT", "S2USDT"])
+        #expect(queue.take(width: 4) == nil, "every worker busy")
+        // A spot worker is done: no spot job waits, so futures take its place.
+        queue.finish(taken[2])
+        #expect(queue.take(width: 4)?.symbol == "F3USDT")
+        queue.finish(taken[0])
+        queue.finish(taken[1])
+        #expect(queue.take(width: 4)?.symbol == "F4USDT")
+        #expect(queue.take(width: 4) == nil, "the queue is empty")
+        #expect(queue.working == [.futures: 2, .spot: 1])
+    }
+}

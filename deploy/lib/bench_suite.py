@@ -149,7 +149,7 @@ class WebSocket:
 def settled(boot):
     """Every tracked symbol has the minute before the one in progress and its first backfill
     (at least 1,000 1m candles, and Binance's 5m history before the boot: more 5m candles than
-    1,000 minutes make), and the stored history (candles older than the boot, derivatives) is
+    1,000 minutes make), and the stored history (candles and derivatives older than the boot) is
     what it was at the last call. Rate limits pause a backfill for up to a minute, so an
     unchanged count alone does not say it is done."""
     now = replay_now()
@@ -161,7 +161,7 @@ def settled(boot):
                    FROM tracked_symbols t WHERE t.is_active""")
     behind = [r for r in rows if int(r[2]) < (now // MINUTE) * MINUTE - 2 * MINUTE or int(r[3]) < 1000 or int(r[4]) < 250]
     history = sql(f"""SELECT (SELECT count(*) FROM candles WHERE open_time < to_timestamp({boot} / 1000.0)),
-                             (SELECT count(*) FROM derivatives)""")[0]
+                             (SELECT count(*) FROM derivatives WHERE time < to_timestamp({boot} / 1000.0))""")[0]
     state = os.path.join(os.environ["BENCH_WORK"], "settled")
     previous = open(state).read() if os.path.exists(state) else ""
     current = f"{history[0]} {history[1]}"

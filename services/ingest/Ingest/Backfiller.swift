@@ -20,7 +20,8 @@ import Synchronization
 ///
 /// Requests are queued per symbol (a symbol queued twice is fetched once) and worked off by up
 /// to `concurrency` workers (`ingest.backfill_concurrency`), never two at once for one symbol,
-/// in queue order otherwise, 1,000 klines per request (spot weight 2, futures weight 5). The
+/// half of them per market while both markets have jobs waiting (each market waits for its own
+/// weight budget), in queue order otherwise, 1,000 klines per request (spot weight 2, futures weight 5). The
 /// queue is bounded by the symbols tracked: a symbol has at most one since-last-stored job, one
 /// history job, and gap ranges merged when they touch. Each request spends
 /// its weight from the suite's one Binance budget (`BinanceBudget`, through the client's
@@ -75,18 +76,41 @@ public final class Backfiller: Sendable {
         var key: String { market.rawValue + " " + symbol }
     }
 
-    private struct Queue {
+    struct Queue {
         var jobs: [Job] = []
         /// Symbols (`Job.key`) a worker is on.
         var busy: Set<String> = []
+        /// Workers on each market.
+        var working: [Market: Int] = [:]
         var wake: AsyncStream<Void>.Continuation?
 
-        /// Takes the first queued job whose symbol no worker is on, if a worker is free.
+        /// Takes, if a worker is free, the first queued job whose symbol no worker is on, of a
+        /// market that has fewer than half the workers; failing that, the first such job of
+        /// any market. Each market's requests wait for its own weight budget, so futures
+        /// waiting for theirs must not hold up spot jobs queued behind them, nor the reverse.
         mutating func take(width: Int) -> Job? {
-            guard busy.count < width, let index = jobs.firstIndex(where: { !busy.contains($0.key) }) else { return nil }
+            guard busy.count < width else { return nil }
+            let share = max(1, width / 2)
+            var first: Int?
+            var chosen: Int?
+            for index in jobs.indices where !busy.contains(jobs[index].key) {
+                if first == nil { first = index }
+                if working[jobs[index].market, default: 0] < share {
+                    chosen = index
+                    break
+                }
+            }
+            guard let index = chosen ?? first else { return nil }
             let job = jobs.remove(at: index)
             busy.insert(job.key)
+            working[job.market, default: 0] += 1
             return job
+        }
+
+        /// A worker is done with `job`.
+        mutating func finish(_ job: Job) {
+            busy.remove(job.key)
+            working[job.market, default: 1] -= 1
         }
     }
 
@@ -180,7 +204,7 @@ public final class Backfiller: Sendable {
                 group.addTask {
                     await self.work(job)
                     self.queue.withLock { state in
-                        state.busy.remove(job.key)
+                        state.finish(job)
                         state.wake?.yield()
                     }
                 }
