@@ -104,7 +104,10 @@ def caught_up(since):
 
 
 def alert_raised(since, rule, subject):
-    rows = sql(f"""SELECT count(*) FROM alerts WHERE rule = '{rule}' AND subject LIKE '{subject}%'
+    # A subject given must match exactly (`crashed ingest/h-ingest` is not `…-ingest-2`); none
+    # matches any.
+    match = f"subject = '{subject}'" if subject else "true"
+    rows = sql(f"""SELECT count(*) FROM alerts WHERE rule = '{rule}' AND {match}
                    AND created_at >= to_timestamp({int(since)} / 1000.0)""")
     return int(rows[0][0]) > 0
 
@@ -295,7 +298,8 @@ def check_alerts(faults):
     for fault in faults:
         seen = []
         for rule, subject in fault.get("alerts", []):
-            match = [a for a in alerts if a[0] == rule and a[1].startswith(subject) and fault["started_ms"] <= a[2] <= fault["settled_ms"]]
+            match = [a for a in alerts if a[0] == rule and (a[1] == subject or not subject)
+                     and fault["started_ms"] <= a[2] <= fault["settled_ms"]]
             if not match:
                 problems.append(f"{fault['name']}: no {rule}:{subject} alert raised")
                 fault["ok"] = False
@@ -352,8 +356,10 @@ def account(faults_path, report_path):
         lost = "nothing" if passed else "-"
         raised = f.get("alerts_raised", [])
         expected = [f"{r}:{s}" for r, s in f.get("alerts", [])]
-        marks = [f"{e} {'raised' if any(a.startswith(e) for a in raised) else 'MISSING'}" for e in expected]
-        others = [a for a in raised if not any(a.startswith(e) for e in expected)]
+        def meets(alert, wanted):
+            return alert == wanted or (wanted.endswith(":") and alert.startswith(wanted))
+        marks = [f"{e} {'raised' if any(meets(a, e) for a in raised) else 'MISSING'}" for e in expected]
+        others = [a for a in raised if not any(meets(a, e) for e in expected)]
         kinds = sorted({a.split(":", 1)[0] for a in others})
         extra = f"; {len(others)} others ({', '.join(kinds)})" if others else ""
         print(f"{f['name']:<{width}} {recovered:>10}  {lost:<8} {', '.join(marks) or 'none expected'}{extra}")

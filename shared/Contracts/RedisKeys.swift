@@ -23,7 +23,7 @@ import Core
 /// | `scheduler:position` | string | scheduler (fenced) | last symbol enqueued, `MarketSymbol.positionText` |
 /// | `health:{service}:{instance}` | hash, TTL | every service → gateway | `HeartbeatField` names |
 /// | `restarts:{service}:{instance}` | integer | every service | starts of a stable instance id |
-/// | `running:{service}:{instance}` | string | every service | the pid of the instance running; deleted at graceful shutdown, so a start that finds it follows an unclean exit |
+/// | `running:{service}:{instance}` | string, PX (a week) | every service | "pid:token" of the run of that instance id; deleted at graceful shutdown, so a start that finds another run's follows an unclean exit |
 /// | `crashes:{service}:{instance}` | hash | every service | unclean exits of a stable instance id: `count`, `at` (ms of Redis `TIME` at the start that found one) |
 /// | `ratelimit:{key prefix}` | hash, PX | every gateway | an API key's token bucket: `tokens`, `at` (ms of Redis `TIME`) |
 /// | `metrics:history` | capped list | gateway monitor → gateway | samples |

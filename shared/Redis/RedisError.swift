@@ -107,7 +107,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, CustomDebugS
 
     /// A reply of the wrong shape; counted in `alphapulse.redis.errors`, as every error from
     /// outside is.
-    static func unexpected(_ value: RedisValue, expected: String, command: String?, file: String = #fileID, line: Int = #line) -> RedisError {
+    public static func unexpected(_ value: RedisValue, expected: String, command: String?, file: String = #fileID, line: Int = #line) -> RedisError {
         Counter(label: "alphapulse.redis.errors", dimensions: [("code", "unexpectedReply")]).increment()
         return RedisError(.unexpectedReply, "expected \(expected), got \(value.kindName)", command: command, file: file, line: line)
     }

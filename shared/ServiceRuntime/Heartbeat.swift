@@ -12,8 +12,9 @@ import ServiceLifecycle
 /// Fields: see `HeartbeatField` (Contracts) — who and what status, the start counter of this
 /// instance id, CPU and resident memory from /proc, then the service's own stats.
 ///
-/// Unclean exits: while it runs, an instance keeps `running:{service}:{instance}` (its pid,
-/// rewritten with every beat, so it survives a Redis that lost its data) and deletes it at
+/// Unclean exits: while it runs, an instance keeps `running:{service}:{instance}` (its pid and
+/// a random token, rewritten with every beat, so it survives a Redis that lost its data; a week's
+/// TTL) and deletes it at
 /// graceful shutdown. A start that finds it follows a `kill -9`, a crash or a power cut: it
 /// counts one in `crashes:{service}:{instance}` with Redis's time, and every beat carries the
 /// count and that time (`crashes`, `crashed_at`), from which the monitor raises `crashed`.
@@ -24,6 +25,8 @@ public struct Heartbeat: Service {
     let restartsKey: String
     let runningKey: String
     let crashesKey: String
+    /// Marks `running:` as this run's: the pid and a random part (a container's pid repeats).
+    let runToken: String
     let service: String
     let instance: String
     let interval: Duration
@@ -41,6 +44,7 @@ public struct Heartbeat: Service {
         self.restartsKey = RedisKeys(prefix: prefix).restarts(service, instance)
         self.runningKey = RedisKeys(prefix: prefix).running(service, instance)
         self.crashesKey = RedisKeys(prefix: prefix).crashes(service, instance)
+        self.runToken = "\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString)"
         self.service = service
         self.instance = instance
         self.interval = interval
@@ -107,34 +111,50 @@ public struct Heartbeat: Service {
         }
     }
 
-    /// Counts this start (`restarts:…`), marks the instance running, and counts an unclean exit
-    /// when the previous run's mark was still there. Returns the start count and the heartbeat's
-    /// `crashes` fields.
+    /// Counts this start (`restarts:…`), marks the instance running with this run's token, and
+    /// counts an unclean exit when another run's mark was still there — all in one script, so a
+    /// retry after a lost reply finds its own token and counts nothing twice. Returns the start
+    /// count and the heartbeat's `crashes` fields.
     func countStart() async throws -> (starts: Int?, crashes: [(String, String)]) {
-        let pid = String(ProcessInfo.processInfo.processIdentifier)
-        let replies = try await redis.pipeline(commands: [
-            ["INCR", RedisArgument(restartsKey)],
-            ["SET", RedisArgument(runningKey), RedisArgument(pid), "GET"],
-        ])
-        let starts = try replies[0].checked().int
-        let previous = try replies[1].checked().string
-        var commands: [[RedisArgument]] = []
-        if previous != nil {
-            let millis = try await redis.time()
-            commands += [["HINCRBY", RedisArgument(crashesKey), "count", "1"], ["HSET", RedisArgument(crashesKey), "at", RedisArgument(String(millis))]]
-            logger.warning("the previous run of this instance did not stop cleanly (killed or crashed)", metadata: ["previous.pid": "\(previous ?? "")"])
+        let reply = try await redis.send(arguments: [
+            "EVAL", RedisArgument(Self.startScript), "3", RedisArgument(restartsKey), RedisArgument(runningKey), RedisArgument(crashesKey),
+            RedisArgument(runToken), RedisArgument(Self.runningTTLMilliseconds),
+        ]).checked()
+        guard let parts = reply.array, parts.count == 3 else { throw RedisError.unexpected(reply, expected: "starts, crash flag, crashes", command: "EVAL") }
+        if parts[1].int == 1 {
+            logger.warning("the previous run of this instance did not stop cleanly (killed or crashed)")
         }
-        commands.append(["HGETALL", RedisArgument(crashesKey)])
-        let recorded = try await redis.pipeline(commands: commands)
         var fields: [String: String] = [:]
-        let flat = try recorded.last?.checked().array ?? []
+        let flat = parts[2].array ?? []
         for index in stride(from: 0, to: flat.count - 1, by: 2) {
             if let name = flat[index].string, let value = flat[index + 1].string { fields[name] = value }
         }
         var crashes: [(String, String)] = [(HeartbeatField.crashes, fields["count"] ?? "0")]
         if let at = fields["at"] { crashes.append((HeartbeatField.crashedAt, at)) }
-        return (starts, crashes)
+        return (parts[0].int, crashes)
     }
+
+    /// How long a `running:` mark outlives its last beat: a week (an instance id that never
+    /// comes back leaves nothing behind for good; one back after longer counts no crash).
+    static let runningTTLMilliseconds = 7 * 86_400_000
+
+    /// KEYS: restarts, running, crashes; ARGV: this run's token, the mark's TTL (ms).
+    /// Returns {starts, 1 if an unclean exit was counted now else 0, HGETALL crashes}.
+    static let startScript = """
+        local previous = redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'GET')
+        if previous == ARGV[1] then
+            return {tonumber(redis.call('GET', KEYS[1]) or '0'), 0, redis.call('HGETALL', KEYS[3])}
+        end
+        local starts = redis.call('INCR', KEYS[1])
+        local crashed = 0
+        if previous then
+            local now = redis.call('TIME')
+            redis.call('HINCRBY', KEYS[3], 'count', 1)
+            redis.call('HSET', KEYS[3], 'at', string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)))
+            crashed = 1
+        end
+        return {starts, crashed, redis.call('HGETALL', KEYS[3])}
+        """
 
     func write(status: String, startedAt: String, failedChecks: [String], stats: [(String, String)]) async throws {
         var fields: [(String, String)] = [
@@ -149,7 +169,7 @@ public struct Heartbeat: Service {
             ["DEL", RedisArgument(key)],
             RedisArgument.hset(key, fields: fields),
             ["PEXPIRE", RedisArgument(key), RedisArgument(Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))],
-            ["SET", RedisArgument(runningKey), RedisArgument(String(ProcessInfo.processInfo.processIdentifier))],
+            ["SET", RedisArgument(runningKey), RedisArgument(runToken), "PX", RedisArgument(Self.runningTTLMilliseconds)],
             ["EXEC"],
         ])
         // An error inside the transaction (OOM, WRONGTYPE) comes back as a reply, not a throw.

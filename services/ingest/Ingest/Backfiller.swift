@@ -162,6 +162,9 @@ public final class Backfiller: Sendable {
     public var pending: Int { queue.withLock { $0.jobs.count } }
     /// Jobs being worked now.
     public var working: Int { queue.withLock { $0.busy.count } }
+    /// Jobs queued or being worked, read at once (a retried job is queued again before its
+    /// worker is done, so `pending + working` read apart could miss it).
+    public var outstanding: Int { queue.withLock { $0.jobs.count + $0.busy.count } }
     /// The symbols being worked now, as "market symbol".
     var workingSymbols: Set<String> { queue.withLock { $0.busy } }
     /// Klines requests made for higher-interval history so far.
@@ -217,6 +220,8 @@ public final class Backfiller: Sendable {
         do {
             if job.history { try await fillHistory(job) } else { try await fill(job) }
         } catch is CancellationError {
+            return
+        } catch let error as RESTError where error.code == .cancelled {
             return
         } catch {
             counts.withLock { $0.failures += 1 }

@@ -123,7 +123,7 @@ struct IngestRuntime: Sendable {
         context.readiness.watch(ingest.flushProgress, limit: stall)
         status = IngestStatus(
             manager: manager, metrics: metrics, owned: { ingest.ownedSymbols }, shards: { leases.owned.count },
-            backfillPending: { backfiller.pending + backfiller.working }, redis: context.redis,
+            backfillPending: { backfiller.outstanding }, redis: context.redis,
             keys: keys)
         var background: [BackgroundService] = []
         if settings.derivatives {
