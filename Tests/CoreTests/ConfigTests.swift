@@ -2,11 +2,17 @@ import Foundation
 import Testing
 @testable import Core
 
-@Suite struct ConfigTests {
-    /// Writes `yaml` to a temp file and returns its path.
+@Suite final class ConfigTests {
+    /// The temp files this test wrote, removed when it ends.
+    private var written: [String] = []
+
+    deinit { for path in written { unlink(path) } }
+
+    /// Writes `yaml` to a temp file (removed when the test ends) and returns its path.
     func file(_ yaml: String) throws -> String {
         let path = NSTemporaryDirectory() + "alphapulse-config-\(UUID().uuidString).yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        written.append(path)
         return path
     }
 

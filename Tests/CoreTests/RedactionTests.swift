@@ -2,9 +2,10 @@ import Core
 import Foundation
 import Testing
 
-/// An empty configuration file, so only defaults and the environment count.
+/// An empty configuration file, so only defaults and the environment count: one name for every
+/// run (always the same content), so runs leave no file each behind.
 let emptyConfig: String = {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("alphapulse-empty-\(UUID().uuidString).yaml").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("alphapulse-empty-config.yaml").path
     _ = FileManager.default.createFile(atPath: path, contents: Data("{}\n".utf8))
     return path
 }()

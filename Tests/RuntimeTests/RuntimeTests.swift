@@ -169,6 +169,7 @@ actor PortBox {
     @Test func writesOneJSONObjectPerLineWithMetadata() throws {
         let path = NSTemporaryDirectory() + "alphapulse-log-\(UUID().uuidString)"
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { unlink(path) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         var logger = Logger(label: "alphapulse.test") { label in
             JSONLogHandler(label: label, service: "ingest", output: LogOutput(descriptor: handle.fileDescriptor))

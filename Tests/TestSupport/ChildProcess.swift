@@ -51,6 +51,9 @@ public final class SpawnedProcess: Sendable {
         self.pid = pid
     }
 
+    /// The output file goes with the handle, whether or not the process was waited for.
+    deinit { unlink(outputPath) }
+
     /// Waits up to `timeout` for the process to exit without blocking a thread (polls); nil
     /// when it is still running then.
     public func exit(within timeout: Duration) async -> (status: Int32, output: String)? {
