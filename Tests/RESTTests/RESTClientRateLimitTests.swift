@@ -14,13 +14,15 @@ struct RESTClientRateLimitTests {
                 if hits.add(1, ordering: .relaxed).newValue == 1 {
                     return Reply.json(
                         #"{"code":-1003,"msg":"Too many requests"}"#, status: .tooManyRequests,
-                        headers: ["Retry-After": "1", "X-MBX-USED-WEIGHT-1M": "6001"])
+                        headers: ["Retry-After": "5", "X-MBX-USED-WEIGHT-1M": "6001"])
                 }
                 return Reply.json(tickerJSON, headers: ["X-MBX-USED-WEIGHT-1M": "12"])
             }
             router.get("ticker") { _, _ in Reply.json(tickerJSON) }
         } _: { base, log in
-            let client = makeTestClient(maxRetryAfterWait: .seconds(5))
+            // A 5 s cool-down, so that even a starved test run sees it before it ends (with 1 s a
+            // CI run once polled past it).
+            let client = makeTestClient(maxRetryAfterWait: .seconds(10))
             let limited = Task { try await client.get(base + "/klines") }
             #expect(await waitUntil(timeout: .seconds(60)) { log.count("/klines") == 1 })
             // Once the client has seen the 429, start another request during the cool-down.
@@ -36,8 +38,8 @@ struct RESTClientRateLimitTests {
             #expect(limitedHits.count == 2)
             #expect(concurrentHits.count == 1)
             let rateLimitedAt = limitedHits[0].time
-            #expect(limitedHits[1].time - rateLimitedAt >= .seconds(1))
-            #expect(concurrentHits[0].time - rateLimitedAt >= .seconds(1))
+            #expect(limitedHits[1].time - rateLimitedAt >= .seconds(5))
+            #expect(concurrentHits[0].time - rateLimitedAt >= .seconds(5))
         }
     }
 
