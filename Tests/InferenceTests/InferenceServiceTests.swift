@@ -299,6 +299,11 @@ import TestSupport
                   AND open_time = timestamptz 'epoch' + \(start + 3 * 3_600_000 - 100 * 60_000) * interval '1 millisecond'
                 """)
             #expect(try await same(start + 3 * 3_600_000 + 60_000) && cache.counts.reloads == 1)
+            // 450 minutes on, the corrected candle (the newest updated_at) leaves the 500-minute
+            // window; at the next job what is cached still matches the stored range: a hit, not a
+            // reload.
+            #expect(try await same(start + 3 * 3_600_000 + 451 * 60_000) && cache.counts.hits == 3)
+            #expect(try await same(start + 3 * 3_600_000 + 452 * 60_000) && cache.counts.hits == 4 && cache.counts.reloads == 1)
             #expect(cache.symbols == 1 && cache.bytes > 0)
         }
     }

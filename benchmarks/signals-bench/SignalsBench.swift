@@ -209,7 +209,10 @@ struct SignalsBench: AsyncParsableCommand {
             _ = try await pool.execute("VACUUM (ANALYZE) candles")
             let loadSeconds = (ContinuousClock.now - loadStart) / .seconds(1)
             // Interleaved by symbol, as round-robin batches come.
-            jobs.sort { ($0.id.split(separator: "x").last ?? "", $0.id) < ($1.id.split(separator: "x").last ?? "", $1.id) }
+            // (By the step's number: sorted as text, step 10 came before step 2, so every symbol's
+            // moments went back in time every ten jobs and the candle cache reloaded them.)
+            func step(_ job: AnalysisJob) -> Int { Int(job.id.split(separator: "x").last ?? "") ?? 0 }
+            jobs.sort { (step($0), $0.id) < (step($1), $1.id) }
             var index = 0
             while index < jobs.count {
                 let end = min(index + 500, jobs.count)

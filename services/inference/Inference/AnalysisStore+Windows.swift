@@ -71,7 +71,7 @@ extension AnalysisStore {
             ) AS c
             """)
         var fresh: [CandleInterval: [Candle]] = [:]
-        var newest: [CandleInterval: Int64] = [:]
+        var freshStamps: [CandleInterval: [Int64]] = [:]
         for row in rows {
             guard let interval = CandleInterval(rawValue: try row.decode(0, as: String.self)) else { continue }
             fresh[interval, default: []].append(Candle(
@@ -79,23 +79,24 @@ extension AnalysisStore {
                 open: try row.decode(3), high: try row.decode(4), low: try row.decode(5), close: try row.decode(6),
                 volume: try row.decode(7), quoteVolume: try row.decode(8), trades: try row.decode(9),
                 takerBuyVolume: try row.decode(10), takerBuyQuoteVolume: try row.decode(11)))
-            newest[interval] = max(newest[interval] ?? 0, try row.decode(12, as: Int64.self))
+            freshStamps[interval, default: []].append(try row.decode(12, as: Int64.self))
         }
         var result: [CandleInterval: [Candle]] = [:]
         var store: [CandleInterval: CandleCache.Series] = [:]
         var outcome = CandleCache.Outcome.hit
         for want in wants {
+            // Read newest first; kept oldest first.
             let added = Array((fresh[want.interval] ?? []).reversed())
+            let addedStamps = Array((freshStamps[want.interval] ?? []).reversed())
             if valid.contains(want.interval), let series = candidates[want.interval], added.count < want.count {
                 let candles = Array((series.candles + added).suffix(want.count))
-                // The stamp of what is kept: the newest update among the cached and the added rows.
-                let updated = max(series.updated, newest[want.interval] ?? 0)
+                let stamps = Array((series.stamps + addedStamps).suffix(want.count))
                 result[want.interval] = candles
-                store[want.interval] = CandleCache.Series(candles: candles, updated: updated)
+                store[want.interval] = CandleCache.Series(candles: candles, stamps: stamps)
             } else {
                 if cached[want.interval] == nil { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
                 result[want.interval] = added
-                store[want.interval] = CandleCache.Series(candles: added, updated: newest[want.interval] ?? 0)
+                store[want.interval] = CandleCache.Series(candles: added, stamps: addedStamps)
             }
         }
         cache?.store(key, store, outcome: outcome)

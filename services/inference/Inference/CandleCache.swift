@@ -11,11 +11,17 @@ import Synchronization
 /// reloads that interval. Only the candles after the cached range are then read: a job does
 /// not reload its 2,000 rows.
 public final class CandleCache: Sendable {
-    /// One interval's cached candles (oldest first) and the stamp they were read with.
+    /// One interval's cached candles (oldest first) and each one's `updated_at` as read.
     public struct Series: Sendable {
         public var candles: [Candle]
-        /// Newest `updated_at` of `candles`, µs since 1970.
-        public var updated: Int64
+        /// `updated_at` of each candle, µs since 1970, in the same order.
+        public var stamps: [Int64]
+
+        /// Newest `updated_at` of the candles: what the stored range must still show. Kept per
+        /// candle, so that when the window moves past the candle that was updated last the
+        /// stamp moves with it (a stamp kept as one maximum then no longer matched the range,
+        /// and every symbol reloaded its windows about once an hour).
+        public var updated: Int64 { stamps.max() ?? 0 }
     }
 
     public struct Counts: Sendable, Equatable {
@@ -32,8 +38,8 @@ public final class CandleCache: Sendable {
         }
     }
 
-    /// Approximate bytes of one cached candle (the struct and its share of array storage).
-    static let bytesPerCandle = MemoryLayout<Candle>.stride + 8
+    /// Approximate bytes of one cached candle (the struct, its stamp and their share of array storage).
+    static let bytesPerCandle = MemoryLayout<Candle>.stride + MemoryLayout<Int64>.stride + 8
 
     private struct Entry {
         var series: [CandleInterval: Series]
