@@ -16,90 +16,80 @@ extension AnalysisStore {
         }
     }
 
-    /// The candle windows of a symbol, through `cache` when given: a cached interval whose range
-    /// is still as stored (count and newest `updated_at` unchanged) is topped up with only the
-    /// candles after it; anything else is read whole. Two round trips on a hit, one on a miss.
+    /// The candle windows of a symbol, through `cache` when given.
+    ///
+    /// One statement reads the symbol's candle revision (migration 0009: a new number whenever
+    /// its stored candles change other than by appending) and, per interval, the candles after
+    /// the cached range (only those are new) or the whole window. When the revision is not the
+    /// one the cache was read at, something inside a cached range may have changed (a repaired
+    /// gap, a corrected candle): every window is read whole again in a second statement.
     public func windows(market: Market, symbol: String, wants: [Want], cache: CandleCache?) async throws -> [CandleInterval: [Candle]] {
         let key = MarketSymbol(market, symbol)
-        let cached = cache?.series(key) ?? [:]
+        let cached = cache?.entry(key)
         // Cached intervals the request can build on: not newer than what it asks for.
-        var candidates: [CandleInterval: CandleCache.Series] = [:]
+        var candidates: [CandleInterval: [Candle]] = [:]
         for want in wants {
-            if let series = cached[want.interval], let last = series.candles.last, last.openTime < want.before {
-                candidates[want.interval] = series
+            if let candles = cached?.series[want.interval], let last = candles.last, last.openTime < want.before {
+                candidates[want.interval] = candles
             }
         }
-        var valid: Set<CandleInterval> = []
-        if !candidates.isEmpty {
-            let intervals = Array(candidates.keys)
-            let rows = try await postgres.query(prepared: """
-                SELECT w.iv, s.n, s.u
-                FROM unnest(\(intervals.map(\.rawValue))::text[], \(intervals.map { candidates[$0]!.candles.first!.openTime })::bigint[],
-                            \(intervals.map { candidates[$0]!.candles.last!.openTime })::bigint[]) AS w(iv, f, t)
-                CROSS JOIN LATERAL (
-                    SELECT count(*) AS n, coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0) AS u
-                    FROM candles
-                    WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = w.iv
-                      AND open_time >= timestamptz 'epoch' + w.f * interval '1 millisecond'
-                      AND open_time <= timestamptz 'epoch' + w.t * interval '1 millisecond'
-                ) AS s
-                """)
-            for row in rows {
-                guard let interval = CandleInterval(rawValue: try row.decode(0, as: String.self)), let series = candidates[interval] else { continue }
-                if try row.decode(1, as: Int.self) == series.candles.count, try row.decode(2, as: Int64.self) == series.updated {
-                    valid.insert(interval)
-                }
-            }
-        }
-        // One read for everything: what follows a valid cached range, or the whole window.
-        let reads = wants.map { want -> (Want, Int64) in
-            (want, valid.contains(want.interval) ? candidates[want.interval]!.candles.last!.openTime : 0)
-        }
-        let rows = try await postgres.query(prepared: """
-            SELECT w.iv, (extract(epoch FROM c.open_time) * 1000)::bigint, (extract(epoch FROM c.close_time) * 1000)::bigint,
-                   c.open::float8, c.high::float8, c.low::float8, c.close::float8, c.volume::float8, c.quote_volume::float8, c.trades,
-                   c.taker_buy_volume::float8, c.taker_buy_quote_volume::float8, (extract(epoch FROM c.updated_at) * 1000000)::bigint
-            FROM unnest(\(reads.map(\.0.interval.rawValue))::text[], \(reads.map(\.1))::bigint[], \(reads.map(\.0.before))::bigint[],
-                        \(reads.map { Int64($0.0.count) })::bigint[]) AS w(iv, a, b, n)
-            CROSS JOIN LATERAL (
-                SELECT * FROM candles
-                WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = w.iv
-                  AND open_time > timestamptz 'epoch' + w.a * interval '1 millisecond'
-                  AND open_time < timestamptz 'epoch' + w.b * interval '1 millisecond'
-                ORDER BY open_time DESC
-                LIMIT w.n
-            ) AS c
-            """)
-        var fresh: [CandleInterval: [Candle]] = [:]
-        var freshStamps: [CandleInterval: [Int64]] = [:]
-        for row in rows {
-            guard let interval = CandleInterval(rawValue: try row.decode(0, as: String.self)) else { continue }
-            fresh[interval, default: []].append(Candle(
-                market: market, symbol: symbol, interval: interval, openTime: try row.decode(1), closeTime: try row.decode(2),
-                open: try row.decode(3), high: try row.decode(4), low: try row.decode(5), close: try row.decode(6),
-                volume: try row.decode(7), quoteVolume: try row.decode(8), trades: try row.decode(9),
-                takerBuyVolume: try row.decode(10), takerBuyQuoteVolume: try row.decode(11)))
-            freshStamps[interval, default: []].append(try row.decode(12, as: Int64.self))
+        var (revision, fresh) = try await read(market: market, symbol: symbol, wants: wants, after: candidates)
+        if let cached, revision != cached.revision, !candidates.isEmpty {
+            candidates = [:]
+            (revision, fresh) = try await read(market: market, symbol: symbol, wants: wants, after: [:])
         }
         var result: [CandleInterval: [Candle]] = [:]
-        var store: [CandleInterval: CandleCache.Series] = [:]
         var outcome = CandleCache.Outcome.hit
         for want in wants {
             // Read newest first; kept oldest first.
             let added = Array((fresh[want.interval] ?? []).reversed())
-            let addedStamps = Array((freshStamps[want.interval] ?? []).reversed())
-            if valid.contains(want.interval), let series = candidates[want.interval], added.count < want.count {
-                let candles = Array((series.candles + added).suffix(want.count))
-                let stamps = Array((series.stamps + addedStamps).suffix(want.count))
-                result[want.interval] = candles
-                store[want.interval] = CandleCache.Series(candles: candles, stamps: stamps)
+            if let candles = candidates[want.interval], added.count < want.count {
+                result[want.interval] = Array((candles + added).suffix(want.count))
             } else {
-                if cached[want.interval] == nil { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
+                if cached?.series[want.interval] == nil { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
                 result[want.interval] = added
-                store[want.interval] = CandleCache.Series(candles: added, stamps: addedStamps)
             }
         }
-        cache?.store(key, store, outcome: outcome)
+        cache?.store(key, revision: revision, series: result, outcome: outcome)
         return result
+    }
+
+    /// The symbol's candle revision and, per wanted interval, its newest `count` candles before
+    /// `before` that open after the last candle of `after` (all of them for an interval not in
+    /// `after`), newest first: one statement, so the revision is that of the candles read.
+    private func read(
+        market: Market, symbol: String, wants: [Want], after: [CandleInterval: [Candle]]
+    ) async throws -> (revision: Int64, candles: [CandleInterval: [Candle]]) {
+        let rows = try await postgres.query(prepared: """
+            SELECT v.rev, c.iv, c.o, c.ct, c.op, c.hi, c.lo, c.cl, c.v, c.qv, c.t, c.tbv, c.tbqv
+            FROM (SELECT coalesce((SELECT revision FROM candle_revisions WHERE market = \(market.rawValue) AND symbol = \(symbol)), 0) AS rev) AS v
+            LEFT JOIN LATERAL (
+                SELECT w.iv, (extract(epoch FROM c.open_time) * 1000)::bigint AS o, (extract(epoch FROM c.close_time) * 1000)::bigint AS ct,
+                       c.open::float8 AS op, c.high::float8 AS hi, c.low::float8 AS lo, c.close::float8 AS cl, c.volume::float8 AS v,
+                       c.quote_volume::float8 AS qv, c.trades AS t, c.taker_buy_volume::float8 AS tbv, c.taker_buy_quote_volume::float8 AS tbqv
+                FROM unnest(\(wants.map(\.interval.rawValue))::text[], \(wants.map { after[$0.interval]?.last?.openTime ?? 0 })::bigint[],
+                            \(wants.map(\.before))::bigint[], \(wants.map { Int64($0.count) })::bigint[]) AS w(iv, a, b, n)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM candles
+                    WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = w.iv
+                      AND open_time > timestamptz 'epoch' + w.a * interval '1 millisecond'
+                      AND open_time < timestamptz 'epoch' + w.b * interval '1 millisecond'
+                    ORDER BY open_time DESC
+                    LIMIT w.n
+                ) AS c
+            ) AS c ON true
+            """)
+        var revision: Int64 = 0
+        var candles: [CandleInterval: [Candle]] = [:]
+        for row in rows {
+            revision = try row.decode(0, as: Int64.self)
+            guard let name = try row.decode(1, as: String?.self), let interval = CandleInterval(rawValue: name) else { continue }
+            candles[interval, default: []].append(Candle(
+                market: market, symbol: symbol, interval: interval, openTime: try row.decode(2), closeTime: try row.decode(3),
+                open: try row.decode(4), high: try row.decode(5), low: try row.decode(6), close: try row.decode(7),
+                volume: try row.decode(8), quoteVolume: try row.decode(9), trades: try row.decode(10),
+                takerBuyVolume: try row.decode(11), takerBuyQuoteVolume: try row.decode(12)))
+        }
+        return (revision, candles)
     }
 }

@@ -5,23 +5,16 @@ import Synchronization
 /// The candles the last analysis of each symbol used, kept warm between jobs: bounded in bytes,
 /// the least recently used symbol evicted first.
 ///
-/// A hit is checked against PostgreSQL before it is used (`AnalysisStore.windows`): per
-/// interval, the count of stored candles over the cached range and their newest `updated_at`
-/// must equal what was cached, so a backfilled gap or a corrected candle inside the range
-/// reloads that interval. Only the candles after the cached range are then read: a job does
-/// not reload its 2,000 rows.
+/// Each symbol's windows are kept with the candle revision they were read at (migration 0009).
+/// `AnalysisStore.windows` reads the revision with the candles after the cached ranges, in one
+/// statement; while it is unchanged the stored candles have only grown at the end, so the cached
+/// ranges are still what is stored and a job does not reload its 2,000 rows. A changed revision
+/// (a repaired gap, a corrected candle) reads every window whole.
 public final class CandleCache: Sendable {
-    /// One interval's cached candles (oldest first) and each one's `updated_at` as read.
-    public struct Series: Sendable {
-        public var candles: [Candle]
-        /// `updated_at` of each candle, µs since 1970, in the same order.
-        public var stamps: [Int64]
-
-        /// Newest `updated_at` of the candles: what the stored range must still show. Kept per
-        /// candle, so that when the window moves past the candle that was updated last the
-        /// stamp moves with it (a stamp kept as one maximum then no longer matched the range,
-        /// and every symbol reloaded its windows about once an hour).
-        public var updated: Int64 { stamps.max() ?? 0 }
+    /// A symbol's cached windows, oldest candle first, and the revision they were read at.
+    public struct Entry: Sendable {
+        public var revision: Int64
+        public var series: [CandleInterval: [Candle]]
     }
 
     public struct Counts: Sendable, Equatable {
@@ -38,17 +31,17 @@ public final class CandleCache: Sendable {
         }
     }
 
-    /// Approximate bytes of one cached candle (the struct, its stamp and their share of array storage).
-    static let bytesPerCandle = MemoryLayout<Candle>.stride + MemoryLayout<Int64>.stride + 8
+    /// Approximate bytes of one cached candle (the struct and its share of array storage).
+    static let bytesPerCandle = MemoryLayout<Candle>.stride + 8
 
-    private struct Entry {
-        var series: [CandleInterval: Series]
+    private struct Slot {
+        var entry: Entry
         var bytes: Int
         var used: UInt64
     }
 
     private struct State {
-        var entries: [MarketSymbol: Entry] = [:]
+        var entries: [MarketSymbol: Slot] = [:]
         var bytes = 0
         var clock: UInt64 = 0
         var counts = Counts()
@@ -65,18 +58,18 @@ public final class CandleCache: Sendable {
     public var bytes: Int { state.withLock { $0.bytes } }
     public var symbols: Int { state.withLock { $0.entries.count } }
 
-    func series(_ symbol: MarketSymbol) -> [CandleInterval: Series]? {
+    func entry(_ symbol: MarketSymbol) -> Entry? {
         state.withLock { state in
-            guard var entry = state.entries[symbol] else { return nil }
+            guard var slot = state.entries[symbol] else { return nil }
             state.clock += 1
-            entry.used = state.clock
-            state.entries[symbol] = entry
-            return entry.series
+            slot.used = state.clock
+            state.entries[symbol] = slot
+            return slot.entry
         }
     }
 
-    func store(_ symbol: MarketSymbol, _ series: [CandleInterval: Series], outcome: Outcome) {
-        let bytes = series.values.reduce(0) { $0 + $1.candles.count } * Self.bytesPerCandle
+    func store(_ symbol: MarketSymbol, revision: Int64, series: [CandleInterval: [Candle]], outcome: Outcome) {
+        let bytes = series.values.reduce(0) { $0 + $1.count } * Self.bytesPerCandle
         state.withLock { state in
             switch outcome {
             case .hit: state.counts.hits += 1
@@ -85,7 +78,7 @@ public final class CandleCache: Sendable {
             }
             state.clock += 1
             if let old = state.entries[symbol] { state.bytes -= old.bytes }
-            state.entries[symbol] = Entry(series: series, bytes: bytes, used: state.clock)
+            state.entries[symbol] = Slot(entry: Entry(revision: revision, series: series), bytes: bytes, used: state.clock)
             state.bytes += bytes
             // Evict the least recently used until under the bound (never the one just stored).
             while state.bytes > maxBytes, state.entries.count > 1,
