@@ -6,39 +6,32 @@
 /// requires. `JSONDecoder` reads it back into equal values (tested), and PostgreSQL's `jsonb`
 /// stores it alike.
 public enum JSONText {
-    /// Appends `value` as a JSON string.
+    /// Appends `value` as a JSON string. Byte-wise: no byte of a multi-byte UTF-8 sequence is
+    /// below 0x80, so only ASCII needs escaping, and most strings need none.
     public static func write(_ value: String, to out: inout String) {
         out.append("\"")
-        var plainStart = value.unicodeScalars.startIndex
-        var index = plainStart
-        let scalars = value.unicodeScalars
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escape = nil
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(value)
+        } else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(value.utf8.count + 16)
+            for byte in value.utf8 {
+                switch byte {
+                case 0x22: bytes += [0x5C, 0x22]  // \"
+                case 0x5C: bytes += [0x5C, 0x5C]  // \\
+                case 0x0A: bytes += [0x5C, 0x6E]  // \n
+                case 0x0D: bytes += [0x5C, 0x72]  // \r
+                case 0x09: bytes += [0x5C, 0x74]  // \t
+                case ..<0x20: bytes += Array("\\u00".utf8) + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
+                default: bytes.append(byte)
                 }
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                out.append(escape)
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+            out.append(String(decoding: bytes, as: UTF8.self))
         }
-        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
         out.append("\"")
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends `value` as a JSON number: its shortest text that reads back as the same `Double`.
     /// JSON has no NaN or infinity; the values written here are bounded (probabilities,
