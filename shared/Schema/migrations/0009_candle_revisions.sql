@@ -22,58 +22,37 @@ CREATE TABLE candle_revisions (
     PRIMARY KEY (market, symbol)
 );
 
-CREATE FUNCTION ap_candles_revise(changed text[], symbols text[]) RETURNS void
+CREATE FUNCTION ap_candles_revise(markets text[], symbols text[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO candle_revisions AS r (market, symbol, revision)
     SELECT s.market, s.symbol, nextval('candle_revision_seq')
-    FROM (SELECT DISTINCT m, s FROM unnest(changed, symbols) AS u (m, s)) AS s (market, symbol)
+    FROM (SELECT DISTINCT m, s FROM unnest(markets, symbols) AS u (m, s)) AS s (market, symbol)
     ORDER BY 1, 2
     ON CONFLICT (market, symbol) DO UPDATE SET revision = EXCLUDED.revision
 $$;
 
--- Inserts: per symbol and interval, the statement's k new candles from its oldest one on; if
--- at least k stored candles are newer than that oldest one, one of them was there before.
-CREATE FUNCTION ap_candles_inserted() RETURNS trigger
+-- One function for the three triggers; each branch reads its own trigger's transition table.
+-- Inserts: per symbol and interval, the statement's k new candles from its oldest one on; if at
+-- least k stored candles are newer than that oldest one, one of them was there before.
+CREATE FUNCTION ap_candles_revised() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     markets text[];
     symbols text[];
 BEGIN
-    SELECT array_agg(n.market), array_agg(n.symbol) INTO markets, symbols
-    FROM (SELECT market, symbol, interval, min(open_time) AS first, count(*) AS k
-          FROM inserted_candles GROUP BY market, symbol, interval) AS n
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM candles c
-                                 WHERE c.market = n.market AND c.symbol = n.symbol AND c.interval = n.interval
-                                   AND c.open_time > n.first
-                                 LIMIT n.k) AS newer) >= n.k;
-    IF markets IS NOT NULL THEN
-        PERFORM ap_candles_revise(markets, symbols);
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.market), array_agg(n.symbol) INTO markets, symbols
+        FROM (SELECT market, symbol, interval, min(open_time) AS first, count(*) AS k
+              FROM inserted_candles GROUP BY market, symbol, interval) AS n
+        WHERE (SELECT count(*) FROM (SELECT 1 FROM candles c
+                                     WHERE c.market = n.market AND c.symbol = n.symbol AND c.interval = n.interval
+                                       AND c.open_time > n.first
+                                     LIMIT n.k) AS newer) >= n.k;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT array_agg(market), array_agg(symbol) INTO markets, symbols FROM updated_candles WHERE interval = '1m';
+    ELSE
+        SELECT array_agg(market), array_agg(symbol) INTO markets, symbols FROM deleted_candles;
     END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION ap_candles_updated() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    markets text[];
-    symbols text[];
-BEGIN
-    SELECT array_agg(market), array_agg(symbol) INTO markets, symbols FROM updated_candles WHERE interval = '1m';
-    IF markets IS NOT NULL THEN
-        PERFORM ap_candles_revise(markets, symbols);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION ap_candles_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    markets text[];
-    symbols text[];
-BEGIN
-    SELECT array_agg(market), array_agg(symbol) INTO markets, symbols FROM deleted_candles;
     IF markets IS NOT NULL THEN
         PERFORM ap_candles_revise(markets, symbols);
     END IF;
@@ -89,11 +68,11 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['candles', 'candles_1m', 'candles_5m', 'candles_15m', 'candles_1h', 'candles_4h', 'candles_1d'] LOOP
         EXECUTE format('CREATE TRIGGER candles_revise_inserted AFTER INSERT ON %I REFERENCING NEW TABLE AS inserted_candles '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_inserted()', t);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_revised()', t);
         EXECUTE format('CREATE TRIGGER candles_revise_updated AFTER UPDATE ON %I REFERENCING NEW TABLE AS updated_candles '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_updated()', t);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_revised()', t);
         EXECUTE format('CREATE TRIGGER candles_revise_deleted AFTER DELETE ON %I REFERENCING OLD TABLE AS deleted_candles '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_deleted()', t);
+                       'FOR EACH STATEMENT EXECUTE FUNCTION ap_candles_revised()', t);
     END LOOP;
 END
 $$;
