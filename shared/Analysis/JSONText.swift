@@ -33,11 +33,18 @@ public enum JSONText {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Appends `value` as a JSON number: its shortest text that reads back as the same `Double`.
-    /// JSON has no NaN or infinity; the values written here are bounded (probabilities,
-    /// confidences), so a non-finite one is a bug, and is written as 0 rather than as invalid JSON.
+    /// Appends `value` as a JSON number: a whole number as an integer (as `JSONEncoder` writes
+    /// it), any other as its shortest text that reads back as the same `Double`. JSON has no NaN
+    /// or infinity; the values written here are bounded (probabilities, confidences), so a
+    /// non-finite one is a bug, and is written as 0 rather than as invalid JSON.
     public static func write(_ value: Double, to out: inout String) {
-        out.append(value.isFinite ? value.description : "0")
+        if !value.isFinite {
+            out.append("0")
+        } else if value == value.rounded(), abs(value) < 1e15 {
+            out.append(String(Int64(value)))
+        } else {
+            out.append(value.description)
+        }
     }
 
     /// Appends `values` as a JSON array of strings.

@@ -34,19 +34,29 @@ extension CandleStore {
             }
         }
         guard !rows.isEmpty else { return 0 }
-        return try await postgres.execute("""
-            INSERT INTO candles (market, symbol, interval, open_time, close_time, open, high, low, close,
-                                 volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, source)
-            SELECT r.m, r.s, r.iv, timestamptz 'epoch' + r.o * interval '1 millisecond',
-                   timestamptz 'epoch' + r.c * interval '1 millisecond', r.op::numeric, r.hi::numeric, r.lo::numeric, r.cl::numeric,
-                   r.v::numeric, r.qv::numeric, r.t, r.tbv::numeric, r.tbqv::numeric, r.src
-            FROM unnest(\(rows.map(\.market.rawValue))::text[], \(rows.map(\.symbol))::text[], \(rows.map(\.interval.rawValue))::text[],
-                        \(rows.map(\.openTime))::bigint[], \(rows.map(\.closeTime))::bigint[], \(rows.map(\.open))::text[],
-                        \(rows.map(\.high))::text[], \(rows.map(\.low))::text[], \(rows.map(\.close))::text[], \(rows.map(\.volume))::text[],
-                        \(rows.map(\.quoteVolume))::text[], \(rows.map(\.trades))::bigint[], \(rows.map(\.takerBuyVolume))::text[],
-                        \(rows.map(\.takerBuyQuoteVolume))::text[], \(rows.map(\.source.rawValue))::text[])
-                 AS r (m, s, iv, o, c, op, hi, lo, cl, v, qv, t, tbv, tbqv, src)
-            ON CONFLICT (market, symbol, interval, open_time) DO NOTHING
-            """)
+        // Under the symbols' locks, in the order `upsert` takes them: the insert's candle
+        // revision check (migration 0009) needs the symbol's writers one at a time, and a
+        // concurrent upsert rolling up the same buckets would otherwise deadlock with it.
+        return try await postgres.transaction { connection in
+            _ = try await connection.query("""
+                SELECT count(pg_advisory_xact_lock(k.key))
+                FROM (SELECT DISTINCT hashtextextended('alphapulse.candles/' || m || '/' || s, 0) AS key
+                      FROM unnest(\(rows.map(\.market.rawValue))::text[], \(rows.map(\.symbol))::text[]) AS u (m, s) ORDER BY 1) k
+                """)
+            return try await connection.execute("""
+                INSERT INTO candles (market, symbol, interval, open_time, close_time, open, high, low, close,
+                                     volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, source)
+                SELECT r.m, r.s, r.iv, timestamptz 'epoch' + r.o * interval '1 millisecond',
+                       timestamptz 'epoch' + r.c * interval '1 millisecond', r.op::numeric, r.hi::numeric, r.lo::numeric, r.cl::numeric,
+                       r.v::numeric, r.qv::numeric, r.t, r.tbv::numeric, r.tbqv::numeric, r.src
+                FROM unnest(\(rows.map(\.market.rawValue))::text[], \(rows.map(\.symbol))::text[], \(rows.map(\.interval.rawValue))::text[],
+                            \(rows.map(\.openTime))::bigint[], \(rows.map(\.closeTime))::bigint[], \(rows.map(\.open))::text[],
+                            \(rows.map(\.high))::text[], \(rows.map(\.low))::text[], \(rows.map(\.close))::text[], \(rows.map(\.volume))::text[],
+                            \(rows.map(\.quoteVolume))::text[], \(rows.map(\.trades))::bigint[], \(rows.map(\.takerBuyVolume))::text[],
+                            \(rows.map(\.takerBuyQuoteVolume))::text[], \(rows.map(\.source.rawValue))::text[])
+                     AS r (m, s, iv, o, c, op, hi, lo, cl, v, qv, t, tbv, tbqv, src)
+                ON CONFLICT (market, symbol, interval, open_time) DO NOTHING
+                """)
+        }
     }
 }

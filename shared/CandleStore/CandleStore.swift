@@ -119,7 +119,13 @@ public struct CandleStore: Sendable {
     public func rederive(market: Market, symbol: String, from: Int64, to: Int64) async throws -> [CandleInterval: Int] {
         let rollups = try await postgres.transaction { connection in
             try await connection.execute(Self.lockSymbol(market: market, symbol: symbol))
-            return try Self.rollupCounts(try await connection.query(Self.rederiveQuery(market: market, symbol: symbol, from: from, to: to)))
+            let counts = try Self.rollupCounts(try await connection.query(Self.rederiveQuery(market: market, symbol: symbol, from: from, to: to)))
+            // A repair may change derived candles no 1m write revised (migration 0009): a cached
+            // window must not outlive it.
+            if counts.values.contains(where: { $0 > 0 }) {
+                try await connection.execute("SELECT ap_candles_revise(ARRAY[\(market.rawValue)], ARRAY[\(symbol)])")
+            }
+            return counts
         }
         for (interval, count) in rollups where count > 0 {
             rollupCounters[interval]?.increment(by: Int64(count))

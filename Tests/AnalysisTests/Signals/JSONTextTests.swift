@@ -34,6 +34,10 @@ import Analysis
             #expect(try object(Data(votes.utf8)) == object(try JSONEncoder().encode(consensus.votes)))
         }
         #expect(Vote.jsonText([]) == "[]")
+        // Whole numbers as integers, as JSONEncoder writes them (jsonb keeps the text: 1.0 would
+        // reach the API as 1.0 where older rows say 1).
+        let whole = Vote(head: HeadKind.allCases[0], direction: .long, probability: 1, confidence: 0, reasons: [])
+        #expect(Vote.jsonText([whole]).contains("\"probability\":1,\"confidence\":0,"), "\(Vote.jsonText([whole]))")
     }
 
     @Test func stringListsAndIntegerMapsAreJSON() throws {

@@ -11,6 +11,7 @@
 -- - any delete.
 -- Updates of derived (5m…1d) candles do not: each follows a change of its 1m candles, which has
 -- bumped the revision already, or is the still-forming newest bucket, which no cache holds.
+-- - a repair of derived candles (`CandleStore.rederive`), which revises the symbol itself.
 -- A symbol without a row has revision 0. `deploy/alphapulse restore` gives every symbol a new
 -- revision, since a restored row may carry the number a cache saw before the backup's data.
 CREATE SEQUENCE candle_revision_seq;
@@ -33,7 +34,9 @@ $$;
 
 -- One function for the three triggers; each branch reads its own trigger's transition table.
 -- Inserts: per symbol and interval, the statement's k new candles from its oldest one on; if at
--- least k stored candles are newer than that oldest one, one of them was there before.
+-- least k stored candles are newer than that oldest one, one of them was there before. A
+-- symbol's first candles also give it a revision, so no cached window carries revision 0,
+-- which a symbol without a row (say, after a restore from before it was first stored) reads.
 CREATE FUNCTION ap_candles_revised() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -47,7 +50,8 @@ BEGIN
         WHERE (SELECT count(*) FROM (SELECT 1 FROM candles c
                                      WHERE c.market = n.market AND c.symbol = n.symbol AND c.interval = n.interval
                                        AND c.open_time > n.first
-                                     LIMIT n.k) AS newer) >= n.k;
+                                     LIMIT n.k) AS newer) >= n.k
+           OR NOT EXISTS (SELECT 1 FROM candle_revisions r WHERE r.market = n.market AND r.symbol = n.symbol);
     ELSIF TG_OP = 'UPDATE' THEN
         SELECT array_agg(market), array_agg(symbol) INTO markets, symbols FROM updated_candles WHERE interval = '1m';
     ELSE
