@@ -234,7 +234,7 @@ final class PushSession: Sendable {
             try socket.write(
                 "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(key.text)\r\n\r\n")
-            #expect(try socket.readHead().hasPrefix("HTTP/1.1 101"))
+            #expect(try await socket.readHead().hasPrefix("HTTP/1.1 101"))
             // Subscribe (a masked client frame), then never read again.
             try socket.writeMaskedText(#"{"type":"subscribe","channels":["signals"]}"#)
             try await Task.sleep(for: .milliseconds(500))
@@ -327,6 +327,10 @@ final class BlockingSocket {
         // A small receive buffer, so the gateway's writes back up soon.
         var size: Int32 = 4_096
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        // Its writes are small; should one still block, it fails after 10 s instead of holding a
+        // thread of the cooperative pool.
+        var limit = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     func write(_ text: String) throws { try write(Array(text.utf8)) }
@@ -340,13 +344,23 @@ final class BlockingSocket {
         }
     }
 
-    /// Reads byte by byte up to the end of the HTTP head.
-    func readHead() throws -> String {
+    /// Reads byte by byte up to the end of the HTTP head, within `timeout`. It never blocks a
+    /// thread: the gateway under test runs on the same cooperative pool, which on two cores has
+    /// two threads, so a blocking read here could wait on a server it keeps from running.
+    func readHead(timeout: Duration = .seconds(60)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
         var head: [UInt8] = []
         var byte: UInt8 = 0
         while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            guard recv(fd, &byte, 1, 0) == 1 else { throw POSIXError(.ECONNRESET) }
-            head.append(byte)
+            let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            if count == 1 {
+                head.append(byte)
+            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+                try await Task.sleep(for: .milliseconds(10))
+            } else {
+                throw POSIXError(.ECONNRESET)
+            }
         }
         return String(decoding: head, as: UTF8.self)
     }
