@@ -28,10 +28,17 @@ struct GatewayHarness: Sendable {
         try await TestStores.with(name) { stores in
             var apps: [(ServiceApp, Task<Void, any Error>)] = []
             var bases: [String] = []
+            // A graceful stop, cancelled after 30 s: a shutdown asked before the app had its
+            // service group (it does nothing then) or a stop that hangs cannot hold the test.
             func stopAll() async {
                 for (app, running) in apps {
                     await app.shutdown()
+                    let watchdog = Task {
+                        try await Task.sleep(for: .seconds(30))
+                        running.cancel()
+                    }
                     _ = await running.result
+                    watchdog.cancel()
                 }
             }
             do {

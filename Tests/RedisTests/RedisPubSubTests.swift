@@ -13,11 +13,18 @@ import Testing
             try await redis.publish([0x00, 0xFF, 0x0D, 0x0A] as [UInt8], to: channel)
             try await redis.publish("by pattern", to: channel + ":px")
 
+            // A message lost would leave the loop waiting forever: closing ends its wait.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(60))
+                await subscriber.close()
+            }
+            defer { watchdog.cancel() }
             var received: [RedisMessage] = []
             for try await message in subscriber {
                 received.append(message)
                 if received.count == payloads.count + 2 { break }
             }
+            try #require(received.count == payloads.count + 2)
             #expect(received.prefix(payloads.count).map(\.string) == payloads)
             #expect(received.allSatisfy { $0.channel.hasPrefix(channel) })
             #expect(received[payloads.count].payload == [0x00, 0xFF, 0x0D, 0x0A])

@@ -85,6 +85,12 @@ import Testing
                 (try? await publisher.send("PUBSUB", "NUMSUB", "signals").array?.last?.int) == 1
             }
             #expect(resubscribed)
+            // A message lost would leave the listener waiting forever: closing ends its wait.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(60))
+                await subscriber.close()
+            }
+            defer { watchdog.cancel() }
             for text in ["after 1", "after 2", "after 3"] { try await publisher.publish(text, to: "signals") }
             #expect(try await listening.value == ["after 1", "after 2", "after 3"])
 

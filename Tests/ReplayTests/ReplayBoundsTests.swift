@@ -17,14 +17,14 @@ import Testing
                 ("/_replay/stall", #"{"seconds":1e300}"#),
                 ("/_replay/stall", #"{"seconds":-1e300}"#),
             ] {
-                let reply = try #require(try RawSocket.http(port: server.port, "POST", path, body: body))
+                let reply = try #require(try await RawSocket.http(port: server.port, "POST", path, body: body))
                 #expect(reply.status == 400, "\(path) \(body) answered \(reply.status) \(reply.body)")
             }
-            let accepted = try #require(try RawSocket.http(port: server.port, "POST", "/_replay/drop-every", body: #"{"seconds":86400}"#))
+            let accepted = try #require(try await RawSocket.http(port: server.port, "POST", "/_replay/drop-every", body: #"{"seconds":86400}"#))
             #expect(accepted.status == 200)
-            let stopped = try #require(try RawSocket.http(port: server.port, "POST", "/_replay/drop-every", body: #"{"seconds":0}"#))
+            let stopped = try #require(try await RawSocket.http(port: server.port, "POST", "/_replay/drop-every", body: #"{"seconds":0}"#))
             #expect(stopped.status == 200)
-            let status = try #require(try RawSocket.http(port: server.port, "GET", "/_replay/ws-status"))
+            let status = try #require(try await RawSocket.http(port: server.port, "GET", "/_replay/ws-status"))
             #expect(status.status == 200, "the server no longer answers")
         }
     }

@@ -39,19 +39,34 @@ struct WSHarness: Sendable {
         let router = Router()
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         let hub = WebSocketRoutes.register(on: webSocketRouter, controls: router, state: state)
-        let port = try freePort()
-        let (running, signal) = AsyncStream<Void>.makeStream()
+        // Port 0, the port read back once it listens: a port picked free beforehand could be
+        // taken by a concurrent test before the bind, and the wait below would never end.
+        let (running, signal) = AsyncStream<Int>.makeStream()
         let application = Application(
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: WebSocketRoutes.serverConfiguration()),
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { _ in signal.yield() },
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in signal.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let services = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            for await _ in running { break }
+        var configuration = ServiceGroupConfiguration(services: [.init(service: application)], gracefulShutdownSignals: [], logger: logger)
+        // A connection still open at the end cannot hold the test: it is cancelled after 10 s.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        configuration.maximumCancellationDuration = .seconds(10)
+        let services = ServiceGroup(configuration: configuration)
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                try await services.run()
+                return nil
+            }
+            // Listening, or the server's failure (which ends the wait instead of leaving it forever).
+            group.addTask {
+                for await port in running { return port }
+                return nil
+            }
+            guard let first = try await group.next(), let port = first, port > 0 else {
+                throw POSIXError(.EADDRNOTAVAIL)
+            }
             defer {
                 hub.stop()
                 hub.dropAll()
@@ -78,7 +93,7 @@ final class MessageBox: Sendable {
 /// Connects with WSClient, sends `send`, collects text messages for `seconds` (or until the server
 /// closes) and returns them. The whole exchange, close handshake included, must end within
 /// `seconds + 15`: otherwise the test records an issue instead of hanging the run.
-func collect(_ url: String, seconds: Double, send: [String] = [], sendSpacing: Double = 0.25, onMessage: @escaping @Sendable (String) -> Void = { _ in })
+func collect(_ url: String, seconds: Double, send: [String] = [], sendSpacing: Double = 0.25, onMessage: @escaping @Sendable (String) async -> Void = { _ in })
     async throws -> Received
 {
     let box = MessageBox()
@@ -100,7 +115,7 @@ func collect(_ url: String, seconds: Double, send: [String] = [], sendSpacing: D
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if case .text(let text) = message {
                         box.append(text)
-                        onMessage(text)
+                        await onMessage(text)
                     }
                 }
                 group.cancelAll()
@@ -146,10 +161,16 @@ final class RawSocket {
     func send(_ text: String) { send(Array(text.utf8)) }
     func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
 
-    /// Reads more bytes; false on end of stream or timeout.
-    private func fill(timeout: Double) -> Bool {
+    /// Reads more bytes; false on end of stream or timeout. It never blocks a thread: the
+    /// server under test runs on the same cooperative pool (two threads on two cores), so a
+    /// blocking wait here would hold up the very answer it waits for.
+    private func fill(timeout: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, Int32(timeout * 1000)) > 0 else { return false }
+        while poll(&poller, 1, 0) <= 0 {
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+            poller.revents = 0
+        }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return false }
@@ -158,12 +179,12 @@ final class RawSocket {
     }
 
     /// Reads an HTTP response head (and body by Content-Length): status and body text.
-    func readHTTPResponse(timeout: Double = 5) -> (status: Int, body: String)? {
+    func readHTTPResponse(timeout: Double = 5) async -> (status: Int, body: String)? {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         var headEnd: Int?
         while headEnd == nil {
             headEnd = buffer.indices.dropLast(3).first { Array(buffer[$0..<$0 + 4]) == separator }
-            if headEnd == nil, !fill(timeout: timeout) { return nil }
+            if headEnd == nil, await !fill(timeout: timeout) { return nil }
         }
         guard let end = headEnd else { return nil }
         let head = String(decoding: buffer[0..<end], as: UTF8.self)
@@ -171,14 +192,14 @@ final class RawSocket {
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-        while buffer.count < length { if !fill(timeout: timeout) { break } }
+        while buffer.count < length { if await !fill(timeout: timeout) { break } }
         let body = String(decoding: buffer.prefix(length), as: UTF8.self)
         buffer.removeFirst(min(length, buffer.count))
         return (status, body)
     }
 
     /// Reads one (unmasked, server-sent) WebSocket frame; nil when the connection ends or times out.
-    func readFrame(timeout: Double) -> (opcode: UInt8, payload: [UInt8])? {
+    func readFrame(timeout: Double) async -> (opcode: UInt8, payload: [UInt8])? {
         while true {
             if buffer.count >= 2 {
                 let opcode = buffer[0] & 0x0F
@@ -197,28 +218,28 @@ final class RawSocket {
                     return (opcode, payload)
                 }
             }
-            guard fill(timeout: timeout) else { return nil }
+            guard await fill(timeout: timeout) else { return nil }
         }
     }
 
     /// Opens a WebSocket by hand; true when the server answered 101.
-    static func webSocket(port: Int, path: String) throws -> RawSocket? {
+    static func webSocket(port: Int, path: String) async throws -> RawSocket? {
         let socket = try RawSocket(port: port)
         socket.send(
             "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
-        return socket.readHTTPResponse()?.status == 101 ? socket : nil
+        return await socket.readHTTPResponse()?.status == 101 ? socket : nil
     }
 
     /// One plain HTTP/1.1 request on a fresh connection; the answer may take a minute (CI
     /// starves the parallel suite for half a minute at times).
-    static func http(port: Int, _ method: String, _ path: String, body: String = "") throws -> (status: Int, body: String)? {
+    static func http(port: Int, _ method: String, _ path: String, body: String = "") async throws -> (status: Int, body: String)? {
         let socket = try RawSocket(port: port)
         socket.send(
             "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
                 + "Connection: close\r\n\r\n\(body)"
         )
-        return socket.readHTTPResponse(timeout: 60)
+        return await socket.readHTTPResponse(timeout: 60)
     }
 }

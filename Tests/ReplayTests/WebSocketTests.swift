@@ -90,13 +90,18 @@ import WSClient
         var options = ReplayOptions()
         options.futuresMaxStreams = 2
         try await WSHarness.run(options: options) { server in
-            let accepted = try ["/market/ws/algousdt@kline_1m", "/market/stream?streams=a@kline_1m/b@kline_1m", "/ws", "/market/stream"]
-                .map { try RawSocket.webSocket(port: server.port, path: $0) != nil }
+            var accepted: [Bool] = []
+            for path in ["/market/ws/algousdt@kline_1m", "/market/stream?streams=a@kline_1m/b@kline_1m", "/ws", "/market/stream"] {
+                accepted.append(try await RawSocket.webSocket(port: server.port, path: path) != nil)
+            }
             #expect(accepted == [true, true, true, true])
-            let refused = try [
+            var refused: [Bool] = []
+            for path in [
                 "/market/ws/algousdt@trade", "/ws/algousdt@markPrice@1s", "/market/ws/ALGOUSDT@kline_1m",
                 "/market/stream?streams=a@kline_1m/b@kline_1m/c@kline_1m",
-            ].map { try RawSocket.webSocket(port: server.port, path: $0) == nil }
+            ] {
+                refused.append(try await RawSocket.webSocket(port: server.port, path: path) == nil)
+            }
             #expect(refused == [true, true, true, true])
         }
     }
@@ -136,10 +141,10 @@ import WSClient
             // WSClient answers pings, so it stays connected past the timeout.
             let ponging = try await collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 3.5)
             #expect(ponging.close?.closeCode == .normalClosure)
-            let silent = try #require(try RawSocket.webSocket(port: server.port, path: "/market/ws/algousdt@kline_1m"))
+            let silent = try #require(try await RawSocket.webSocket(port: server.port, path: "/market/ws/algousdt@kline_1m"))
             let start = ContinuousClock.now
             var pings = 0
-            while let frame = silent.readFrame(timeout: 20) {
+            while let frame = await silent.readFrame(timeout: 20) {
                 if frame.opcode == 0x9 { pings += 1 }
                 if frame.opcode == 0x8 { break }
             }
@@ -155,11 +160,11 @@ import WSClient
             async let first = collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 10)
             async let second = collect("\(server.base)/market/stream?streams=dotusdt@kline_1m", seconds: 10)
             while server.hub.connectionCount < 2 { try await Task.sleep(for: .milliseconds(20)) }
-            let status = try #require(try RawSocket.http(port: server.port, "GET", "/_replay/ws-status"))
+            let status = try #require(try await RawSocket.http(port: server.port, "GET", "/_replay/ws-status"))
             let connections = try #require(jsonObject(status.body)?["connections"] as? [[String: Any]])
             #expect(connections.count == 2 && connections.allSatisfy { $0["market"] as? String == "futures" })
             let start = ContinuousClock.now
-            let reply = try #require(try RawSocket.http(port: server.port, "POST", "/_replay/drop-connections"))
+            let reply = try #require(try await RawSocket.http(port: server.port, "POST", "/_replay/drop-connections"))
             #expect(reply.status == 200 && reply.body == #"{"dropped":2}"#)
             _ = try? await first
             _ = try? await second
@@ -173,8 +178,8 @@ import WSClient
             let armed = Atomic<Bool>(false)
             let received = try await collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 1.5) { _ in
                 if !armed.exchange(true, ordering: .relaxed) {
-                    _ = try? RawSocket.http(port: server.port, "POST", "/_replay/duplicate-kline", body: #"{"count":1}"#)
-                    _ = try? RawSocket.http(port: server.port, "POST", "/_replay/out-of-order-kline", body: #"{"count":1}"#)
+                    _ = try? await RawSocket.http(port: server.port, "POST", "/_replay/duplicate-kline", body: #"{"count":1}"#)
+                    _ = try? await RawSocket.http(port: server.port, "POST", "/_replay/out-of-order-kline", body: #"{"count":1}"#)
                 }
             }
             let finals = try Self.klines(received.messages, combined: false)["ALGOUSDT", default: []]
@@ -190,7 +195,7 @@ import WSClient
             let armed = Atomic<Bool>(false)
             let received = try await collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 1) { _ in
                 if !armed.exchange(true, ordering: .relaxed) {
-                    _ = try? RawSocket.http(port: server.port, "POST", "/_replay/malformed", body: #"{"count":1}"#)
+                    _ = try? await RawSocket.http(port: server.port, "POST", "/_replay/malformed", body: #"{"count":1}"#)
                 }
             }
             #expect(received.messages.filter { jsonObject($0) == nil }.count == 1, "one malformed frame")
@@ -205,7 +210,7 @@ import WSClient
             let received = try await collect("\(server.base)/market/ws/algousdt@kline_1m", seconds: 2.5) { _ in
                 times.withLock { $0.append(.now) }
                 if !stalled.exchange(true, ordering: .relaxed) {
-                    _ = try? RawSocket.http(port: server.port, "POST", "/_replay/stall", body: #"{"seconds":1}"#)
+                    _ = try? await RawSocket.http(port: server.port, "POST", "/_replay/stall", body: #"{"seconds":1}"#)
                 }
             }
             let arrivals = times.withLock { $0 }

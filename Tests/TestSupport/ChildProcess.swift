@@ -94,9 +94,12 @@ public var runningAsRoot: Bool { getuid() == 0 }
 /// Time the process spent starved of CPU does not count: when a poll's sleep overruns by more
 /// than half a second (two shared cores, a burst of CPU-heavy tests), the deadline moves out by
 /// the overrun, so what is awaited gets the time it was promised once the process runs again.
+/// It never waits past three times `timeout` in all: a run starved throughout (every poll
+/// overrunning) would otherwise stretch a failing 60 s wait to most of half an hour.
 public func waitUntil(timeout: Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let interval = Duration.milliseconds(50)
+    let ceiling = clock.now.advanced(by: timeout * 3)
     var deadline = clock.now.advanced(by: timeout)
     while true {
         if await condition() { return true }
@@ -104,7 +107,7 @@ public func waitUntil(timeout: Duration = .seconds(60), _ condition: () async ->
         try? await Task.sleep(for: interval)
         let now = clock.now
         let overrun = asleep.duration(to: now) - interval
-        if overrun > .milliseconds(500) { deadline = deadline.advanced(by: overrun) }
+        if overrun > .milliseconds(500) { deadline = min(deadline.advanced(by: overrun), ceiling) }
         if now >= deadline || Task.isCancelled { break }
     }
     return await condition()

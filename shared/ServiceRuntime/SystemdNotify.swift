@@ -118,6 +118,8 @@ public final class SystemdNotifier: Service, Sendable {
     }
 
     /// Sends `message` as one datagram to the unix socket at `path` (`@` for the abstract namespace).
+    /// It never blocks (it runs on the cooperative pool): when the receiver's queue is full the
+    /// datagram is refused (EAGAIN), logged and dropped like any failed send.
     static func send(_ message: String, to path: String) throws {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SendError(description: "socket: \(String(cString: strerror(errno)))") }
@@ -135,7 +137,7 @@ public final class SystemdNotifier: Service, Sendable {
         let payload = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                sendto(descriptor, payload, payload.count, Int32(MSG_NOSIGNAL), socketAddress, length)
+                sendto(descriptor, payload, payload.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress, length)
             }
         }
         guard sent == payload.count else { throw SendError(description: "sendto: \(String(cString: strerror(errno)))") }
