@@ -210,6 +210,10 @@ import TestSupport
             #expect(decoded.jobID == "now-1" && decoded.moment == last && decoded.symbol == "LINKUSDT" && decoded.consensus.votes.count == 9)
             let stored = try #require(try await AnalysisStore(postgres: bench.pool).analysis(market: .futures, symbol: "LINKUSDT", moment: last))
             #expect(stored.id == decoded.analysisID)
+            // The row keeps the votes once, in `votes`; the consensus reads back whole.
+            #expect(stored.consensus == decoded.consensus)
+            let copies = try await bench.pool.query("SELECT count(*) FILTER (WHERE consensus ? 'votes')::bigint, count(*)::bigint FROM analyses")
+            #expect(try copies[0].decode(0, as: Int64.self) == 0 && copies[0].decode(1, as: Int64.self) > 0)
             // The sentiment head has no derivatives data stored: it says so.
             #expect(stored.missingHeads.contains("sentiment"))
         }

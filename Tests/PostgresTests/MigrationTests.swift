@@ -72,6 +72,32 @@ import TestSupport
             #expect(error?.sqlState == "23505")
         }
     }
+
+    /// Migration 0010: the analyses' JSON columns are compressed with lz4, in a day partition
+    /// that existed before it and in one created after (this server is built with lz4).
+    @Test func analysesJSONIsCompressedWithLZ4() async throws {
+        try await withSchema { pool, _ in
+            let migrations = try Schema.migrations()
+            try #require(migrations.contains { $0.version == 10 })
+            var earlier: [Migration] = []
+            for migration in migrations where migration.version < 10 { earlier.append(migration) }
+            let appliedBefore = try await PostgresMigrator(migrations: earlier).migrate(pool)
+            #expect(appliedBefore.map(\.version) == Array(1...9))
+            _ = try await pool.query("SELECT ap_analyses_partition(timestamptz '2026-01-01 12:00Z')")
+            try await PostgresMigrator(migrations: migrations).migrate(pool)
+            _ = try await pool.query("SELECT ap_analyses_partition(timestamptz '2026-01-02 12:00Z')")
+            let methods = try await pool.query("""
+                SELECT c.relname::text, a.attname::text, a.attcompression::text
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                WHERE c.relnamespace = current_schema()::regnamespace
+                  AND c.relname IN ('analyses', 'analyses_p20260101', 'analyses_p20260102')
+                  AND a.attname IN ('votes', 'consensus', 'inputs')
+                ORDER BY 1, 2
+                """).map { "\(try $0.decode(0, as: String.self)).\(try $0.decode(1, as: String.self))=\(try $0.decode(2, as: String.self))" }
+            #expect(methods.count == 9)
+            #expect(methods.allSatisfy { $0.hasSuffix("=l") }, "\(methods)")
+        }
+    }
 }
 
 @Suite(.serialized) struct ServerRestartTests {

@@ -120,9 +120,13 @@ extension Vote {
 
 extension Consensus {
     /// The consensus as JSON, as `JSONEncoder` would write it (its `CodingKeys`).
-    public var jsonText: String {
+    public var jsonText: String { jsonText(includingVotes: true) }
+
+    /// The consensus as JSON; without its votes when `includingVotes` is false (an `analyses`
+    /// row keeps them once, in its `votes` column, and readers put them back).
+    public func jsonText(includingVotes: Bool) -> String {
         var out = ""
-        out.reserveCapacity(votes.count * 160 + 200)
+        out.reserveCapacity((includingVotes ? votes.count * 160 : 0) + 200)
         out.append("{\"direction\":")
         JSONText.write(direction.rawValue, to: &out)
         out.append(",\"agreeing\":")
@@ -135,8 +139,10 @@ extension Consensus {
         JSONText.write(probability, to: &out)
         out.append(",\"confidence\":")
         JSONText.write(confidence, to: &out)
-        out.append(",\"votes\":")
-        Vote.writeJSON(votes, to: &out)
+        if includingVotes {
+            out.append(",\"votes\":")
+            Vote.writeJSON(votes, to: &out)
+        }
         out.append(",\"summary\":")
         JSONText.write(summary, to: &out)
         out.append("}")

@@ -32,6 +32,11 @@ import Analysis
             let votes = Vote.jsonText(consensus.votes)
             #expect(try JSONDecoder().decode([Vote].self, from: Data(votes.utf8)) == consensus.votes)
             #expect(try object(Data(votes.utf8)) == object(try JSONEncoder().encode(consensus.votes)))
+            // As an analyses row stores it: without the votes, which the row keeps once.
+            let stored = try #require(try JSONSerialization.jsonObject(with: Data(consensus.jsonText(includingVotes: false).utf8)) as? [String: Any])
+            var whole = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(whole.removeValue(forKey: "votes") != nil && stored["votes"] == nil)
+            #expect(NSDictionary(dictionary: stored) == NSDictionary(dictionary: whole))
         }
         #expect(Vote.jsonText([]) == "[]")
         // Whole numbers as integers, as JSONEncoder writes them (jsonb keeps the text: 1.0 would

@@ -115,7 +115,7 @@ struct SignalRoutes: Sendable {
     func analysis(market: Market, symbol: String, moment: Int64?) async throws -> AnalysisView? {
         let rows = try await postgres.query("""
             SELECT a.id, a.market, a.symbol, (extract(epoch FROM a.candle_time) * 1000)::bigint,
-                   (extract(epoch FROM a.analyzed_at) * 1000)::bigint, a.consensus::text, a.missing_heads, a.inputs::text,
+                   (extract(epoch FROM a.analyzed_at) * 1000)::bigint, (a.consensus || jsonb_build_object('votes', a.votes))::text, a.missing_heads, a.inputs::text,
                    a.job_id, a.reason, a.queue_wait_ms, a.compute_ms, \(unsafeSQL: SignalView.columns)
             FROM analyses a LEFT JOIN signals s ON s.id = a.signal_id
             WHERE a.market = \(market.rawValue) AND a.symbol = \(symbol) AND a.interval = '1m'

@@ -122,7 +122,7 @@ extension AnalysisStore {
                 SELECT u.m, u.s, '1m', timestamptz 'epoch' + u.t * interval '1 millisecond', u.v::jsonb, u.c::jsonb, nullif(u.d, ''),
                        u.w + u.cm, u.j, u.r, u.i::jsonb, ARRAY(SELECT jsonb_array_elements_text(u.mh::jsonb)), u.w, u.cm, nullif(u.sid, -1)
                 FROM unnest(\(written.map(\.0.market.rawValue))::text[], \(written.map(\.0.symbol))::text[], \(written.map(\.0.moment))::bigint[],
-                            \(written.map { Vote.jsonText($0.1.votes) })::text[], \(written.map(\.1.jsonText))::text[],
+                            \(written.map { Vote.jsonText($0.1.votes) })::text[], \(written.map { $0.1.jsonText(includingVotes: false) })::text[],
                             \(written.map { $0.1.isSignal ? $0.1.direction.rawValue : "" })::text[],
                             \(written.map(\.0.queueWaitMilliseconds))::float8[], \(written.map(\.0.computeMilliseconds))::float8[],
                             \(written.map(\.0.jobID))::text[], \(written.map(\.0.reason))::text[], \(written.map { JSONText.text($0.0.inputs) })::text[],

@@ -42,7 +42,7 @@ public struct AnalysisStore: Sendable {
     /// The stored analysis of a moment, as the reply to an on-demand job gets it.
     public func analysis(market: Market, symbol: String, moment: Int64) async throws -> StoredAnalysis? {
         let rows = try await postgres.query("""
-            SELECT id, consensus, signal_id, missing_heads FROM analyses
+            SELECT id, consensus || jsonb_build_object('votes', votes) AS consensus, signal_id, missing_heads FROM analyses
             WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = '1m'
               AND candle_time = timestamptz 'epoch' + \(moment) * interval '1 millisecond'
             """)
