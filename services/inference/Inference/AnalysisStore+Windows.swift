@@ -44,7 +44,12 @@ extension AnalysisStore {
             // Read newest first; kept oldest first.
             let added = Array((fresh[want.interval] ?? []).reversed())
             if let candles = candidates[want.interval], added.count < want.count {
-                result[want.interval] = Array((candles + added).suffix(want.count))
+                // The cached tail and what is new, copied once into a window of its final size.
+                var window: [Candle] = []
+                window.reserveCapacity(min(want.count, candles.count + added.count))
+                window.append(contentsOf: candles.suffix(want.count - added.count))
+                window.append(contentsOf: added)
+                result[want.interval] = window
             } else {
                 if cached?.series[want.interval] == nil { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
                 result[want.interval] = added
