@@ -16,12 +16,13 @@ SKIPPED = re.compile(r"^➜ Test (.+) skipped")
 XC_STARTED = re.compile(r"^Test Case '(.+)' started")
 XC_ENDED = re.compile(r"^Test Case '(.+)' (passed|failed|skipped) \(")
 XC_ISSUE = re.compile(r"^(\S+\.swift:\d+): error: (.+)$")
+CRASH = re.compile(r"(Fatal error|Precondition failed|Assertion failed|Segmentation fault|signal \d+|Illegal instruction)")
 
 
 def report(lines):
     running = collections.Counter()
     order = {}
-    failed, issues = [], []
+    failed, issues, crashes = [], [], []
     for number, line in enumerate(lines):
         line = line.rstrip("\n")
         if m := STARTED.match(line):
@@ -32,7 +33,7 @@ def report(lines):
             order.setdefault(name, number)
         elif m := ENDED.match(line):
             name = m.group(1)
-            if name == "run":
+            if name == "run" or name.startswith("run with "):
                 continue
             running[name] -= 1
             if m.group(2) == "failed":
@@ -50,6 +51,8 @@ def report(lines):
                 failed.append(m.group(1))
         elif m := XC_ISSUE.match(line):
             issues.append(f"{m.group(1)}: {m.group(2)}")
+        elif CRASH.search(line) and not line.startswith(("◇", "✔", "↳")):
+            crashes.append(line)
     unfinished = sorted((name for name, count in running.items() if count > 0), key=order.get)
     out = []
     if unfinished:
@@ -58,6 +61,9 @@ def report(lines):
     if failed:
         out.append("failed:")
         out += [f"  {name}" for name in dict.fromkeys(failed)]
+    if crashes:
+        out.append("the test process reported a crash:")
+        out += [f"  {line[:400]}" for line in crashes[:10]]
     if issues:
         out.append("issues recorded:")
         out += [f"  {issue[:400]}" for issue in dict.fromkeys(issues)][:40]
