@@ -30,6 +30,19 @@ import TestSupport
         #expect(plain.tick(at: 0, checksPass: true, stalled: []) == ["READY=1", "STATUS=ready"])
     }
 
+    /// What could not be sent (a full socket queue refuses a datagram rather than block) is said
+    /// again at the next tick; what was sent is not.
+    @Test func whatWasNotSentIsSaidAgain() {
+        var state = NotifyState(watchdogEvery: 1_000)
+        let first = state.tick(at: 0, checksPass: true, stalled: [])
+        #expect(first == ["READY=1", "STATUS=ready", "WATCHDOG=1"])
+        for message in first { state.notSent(message) }
+        #expect(state.tick(at: 100, checksPass: true, stalled: []) == ["READY=1", "STATUS=ready", "WATCHDOG=1"])
+        #expect(state.tick(at: 200, checksPass: true, stalled: []).isEmpty)
+        state.notSent("WATCHDOG=1")
+        #expect(state.tick(at: 300, checksPass: true, stalled: []) == ["WATCHDOG=1"])
+    }
+
     /// A unix datagram socket of the test's own, read without blocking.
     final class NotifySocket: Sendable {
         let path: String

@@ -50,6 +50,18 @@ public struct NotifyState: Sendable, Equatable {
         return messages
     }
 
+    /// `message`, returned by `tick`, could not be sent (the socket's queue was full): the next
+    /// tick says it again, so a lost `READY=1`, `WATCHDOG=1` or status is not lost for good.
+    public mutating func notSent(_ message: String) {
+        if message == "READY=1" {
+            ready = false
+        } else if message == "WATCHDOG=1" {
+            lastWatchdog = nil
+        } else if message.hasPrefix("STATUS=") {
+            lastStatus = ""
+        }
+    }
+
     /// A graceful shutdown began.
     public mutating func stop() -> [String] {
         guard !stopping else { return [] }
@@ -94,7 +106,9 @@ public final class SystemdNotifier: Service, Sendable {
                     let now = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
                     let checksPass = state.withLock({ $0.ready }) ? true : await readiness.isReady()
                     let stalled = readiness.stalled().map(\.name)
-                    for message in state.withLock({ $0.tick(at: now, checksPass: checksPass, stalled: stalled) }) { send(message) }
+                    for message in state.withLock({ $0.tick(at: now, checksPass: checksPass, stalled: stalled) }) where !send(message) {
+                        state.withLock { $0.notSent(message) }
+                    }
                     try await Task.sleep(for: tickEvery)
                 }
             }
@@ -104,12 +118,15 @@ public final class SystemdNotifier: Service, Sendable {
         for message in state.withLock({ $0.stop() }) { send(message) }
     }
 
-    /// One datagram; errors are logged, never thrown.
-    func send(_ message: String) {
+    /// One datagram; errors are logged, never thrown. Whether it was sent.
+    @discardableResult
+    func send(_ message: String) -> Bool {
         do {
             try Self.send(message, to: socketPath)
+            return true
         } catch {
             logger.warning("systemd notification not sent", metadata: ["notify.message": "\(message)", "error": "\(error)"])
+            return false
         }
     }
 
@@ -119,7 +136,7 @@ public final class SystemdNotifier: Service, Sendable {
 
     /// Sends `message` as one datagram to the unix socket at `path` (`@` for the abstract namespace).
     /// It never blocks (it runs on the cooperative pool): when the receiver's queue is full the
-    /// datagram is refused (EAGAIN), logged and dropped like any failed send.
+    /// datagram is refused (EAGAIN) and logged, and the next tick says it again (`notSent`).
     static func send(_ message: String, to path: String) throws {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SendError(description: "socket: \(String(cString: strerror(errno)))") }
