@@ -311,4 +311,43 @@ import TestSupport
             #expect(cache.symbols == 1 && cache.bytes > 0)
         }
     }
+
+    /// A round reads the windows of all its symbols in one statement: each symbol's windows
+    /// equal its own whole read, a symbol with no candles gets empty ones, and a corrected candle
+    /// of one symbol reloads that symbol alone.
+    @Test func batchedWindowsEqualEachSymbolsOwnRead() async throws {
+        try await Self.with(#function) { bench in
+            _ = try await ArchiveImporter(store: CandleStore(postgres: bench.pool)).importFile(Fixtures.futuresArchive("DOTUSDT"), market: .futures)
+            let store = AnalysisStore(postgres: bench.pool)
+            let cache = CandleCache(maxBytes: 64 << 20)
+            let start: Int64 = 1_769_904_000_000 + 20 * 86_400_000
+            func request(_ symbol: String, _ moment: Int64) -> AnalysisStore.WindowRequest {
+                AnalysisStore.WindowRequest(
+                    market: .futures, symbol: symbol,
+                    wants: [AnalysisStore.Want(interval: .oneMinute, before: moment + 60_000, count: 500)]
+                        + [CandleInterval.fiveMinutes, .fourHours].map { AnalysisStore.Want(interval: $0, before: $0.bucketStart(moment + 60_000), count: 300) })
+            }
+            func same(_ symbols: [String], _ moment: Int64) async throws -> Bool {
+                let batch = try await store.windows(symbols.map { request($0, moment) }, cache: cache)
+                var whole: [[CandleInterval: [Candle]]] = []
+                for symbol in symbols { whole.append(try await store.windows([request(symbol, moment)], cache: nil)[0]) }
+                return batch == whole
+            }
+            #expect(try await same(["LINKUSDT", "DOTUSDT", "NOPEUSDT"], start))
+            #expect(cache.counts == .init(hits: 0, misses: 3, reloads: 0, evictions: 0))
+            let dot = try await store.windows([request("DOTUSDT", start)], cache: nil)[0]
+            #expect(dot[.oneMinute]?.count == 500 && dot[.oneMinute]?.last?.openTime == start && dot[.oneMinute]?.allSatisfy { $0.symbol == "DOTUSDT" } == true)
+            #expect(dot[.fourHours]?.count == 120, "20 days of 4h candles before the moment")
+            let none = try await store.windows([request("NOPEUSDT", start)], cache: nil)[0]
+            #expect(none.values.allSatisfy { $0.isEmpty } && none.count == 3)
+
+            _ = try await bench.pool.execute("""
+                UPDATE candles SET close = close + 0.001, high = greatest(high, close + 0.001), updated_at = now()
+                WHERE market = 'futures' AND symbol = 'DOTUSDT' AND interval = '1m'
+                  AND open_time = timestamptz 'epoch' + \(start - 100 * 60_000) * interval '1 millisecond'
+                """)
+            #expect(try await same(["LINKUSDT", "DOTUSDT"], start + 7 * 60_000))
+            #expect(cache.counts == .init(hits: 1, misses: 3, reloads: 1, evictions: 0), "only DOTUSDT read whole again")
+        }
+    }
 }

@@ -66,17 +66,32 @@ public struct DerivativesStore: Sendable {
     /// `windows.counts` samples at or before it, in one query. Read the result with
     /// `at(moment, windows:)`, which also drops stale series.
     public func history(symbol: String, moment: Int64, windows: DerivativesWindows = .standard) async throws -> DerivativesHistory {
+        try await histories([(symbol, moment)], windows: windows)[0]
+    }
+
+    /// `history(symbol:moment:windows:)` of several symbols, each at its own moment, in one
+    /// statement: a round of inference jobs reads its derivatives with one round trip.
+    /// - Returns: one history per request, in order.
+    public func histories(_ requests: [(symbol: String, moment: Int64)], windows: DerivativesWindows = .standard) async throws -> [DerivativesHistory] {
+        guard !requests.isEmpty else { return [] }
         let wanted = DerivativeSeries.allCases.filter { (windows.counts[$0] ?? 0) > 0 }
         let rows = try await postgres.query(prepared: """
-            SELECT w.series, (extract(epoch FROM d.time) * 1000)::bigint, d.value::float8
-            FROM unnest(\(wanted.map(\.rawValue))::text[], \(wanted.map { Int64(windows.counts[$0] ?? 0) })::bigint[]) AS w (series, n)
+            SELECT q.k, w.series, (extract(epoch FROM d.time) * 1000)::bigint, d.value::float8
+            FROM unnest(\(requests.map(\.symbol))::text[], \(requests.map(\.moment))::bigint[]) WITH ORDINALITY AS q (s, t, k)
+            CROSS JOIN unnest(\(wanted.map(\.rawValue))::text[], \(wanted.map { Int64(windows.counts[$0] ?? 0) })::bigint[]) AS w (series, n)
             CROSS JOIN LATERAL (
                 SELECT time, value FROM derivatives
-                WHERE symbol = \(symbol) AND series = w.series AND time <= timestamptz 'epoch' + \(moment) * interval '1 millisecond'
+                WHERE symbol = q.s AND series = w.series AND time <= timestamptz 'epoch' + q.t * interval '1 millisecond'
                 ORDER BY time DESC LIMIT w.n
             ) AS d
             """)
-        return try Self.history(rows)
+        var samples = Array(repeating: [DerivativeSeries: [TimedValue]](), count: requests.count)
+        for row in rows {
+            let index = try row.decode(0, as: Int.self) - 1
+            guard samples.indices.contains(index), let series = DerivativeSeries(rawValue: try row.decode(1, as: String.self)) else { continue }
+            samples[index][series, default: []].append(TimedValue(time: try row.decode(2, as: Int64.self), value: try row.decode(3, as: Double.self)))
+        }
+        return samples.map { DerivativesHistory($0) }
     }
 
     /// Every sample of `symbols` with times in [from, to], by symbol: what a backtest over that
@@ -95,14 +110,5 @@ public struct DerivativesStore: Sendable {
                 .append(TimedValue(time: try row.decode(2, as: Int64.self), value: try row.decode(3, as: Double.self)))
         }
         return samples.mapValues { DerivativesHistory($0) }
-    }
-
-    static func history(_ rows: PostgresRows) throws -> DerivativesHistory {
-        var samples: [DerivativeSeries: [TimedValue]] = [:]
-        for row in rows {
-            guard let series = DerivativeSeries(rawValue: try row.decode(0, as: String.self)) else { continue }
-            samples[series, default: []].append(TimedValue(time: try row.decode(1, as: Int64.self), value: try row.decode(2, as: Double.self)))
-        }
-        return DerivativesHistory(samples)
     }
 }

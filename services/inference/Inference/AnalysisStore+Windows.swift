@@ -16,85 +16,164 @@ extension AnalysisStore {
         }
     }
 
-    /// The candle windows of a symbol, through `cache` when given.
-    ///
-    /// One statement reads the symbol's candle revision (migration 0009: a new number whenever
-    /// its stored candles change other than by appending) and, per interval, the candles after
-    /// the cached range (only those are new) or the whole window. When the revision is not the
-    /// one the cache was read at, something inside a cached range may have changed (a repaired
-    /// gap, a corrected candle): every window is read whole again in a second statement.
-    public func windows(market: Market, symbol: String, wants: [Want], cache: CandleCache?) async throws -> [CandleInterval: [Candle]] {
-        let key = MarketSymbol(market, symbol)
-        let cached = cache?.entry(key)
-        // Cached intervals the request can build on: not newer than what it asks for.
-        var candidates: [CandleInterval: [Candle]] = [:]
-        for want in wants {
-            if let candles = cached?.series[want.interval], let last = candles.last, last.openTime < want.before {
-                candidates[want.interval] = candles
-            }
+    /// The windows one symbol needs.
+    public struct WindowRequest: Sendable {
+        public var market: Market
+        public var symbol: String
+        public var wants: [Want]
+
+        public init(market: Market, symbol: String, wants: [Want]) {
+            self.market = market
+            self.symbol = symbol
+            self.wants = wants
         }
-        var (revision, fresh) = try await read(market: market, symbol: symbol, wants: wants, after: candidates)
-        if let cached, revision != cached.revision, !candidates.isEmpty {
-            candidates = [:]
-            (revision, fresh) = try await read(market: market, symbol: symbol, wants: wants, after: [:])
-        }
-        var result: [CandleInterval: [Candle]] = [:]
-        var outcome = CandleCache.Outcome.hit
-        for want in wants {
-            // Read newest first; kept oldest first.
-            let added = Array((fresh[want.interval] ?? []).reversed())
-            if let candles = candidates[want.interval], added.count < want.count {
-                // The cached tail and what is new, copied once into a window of its final size.
-                var window: [Candle] = []
-                window.reserveCapacity(min(want.count, candles.count + added.count))
-                window.append(contentsOf: candles.suffix(want.count - added.count))
-                window.append(contentsOf: added)
-                result[want.interval] = window
-            } else {
-                if cached?.series[want.interval] == nil { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
-                result[want.interval] = added
-            }
-        }
-        cache?.store(key, revision: revision, series: result, outcome: outcome)
-        return result
     }
 
-    /// The symbol's candle revision and, per wanted interval, its newest `count` candles before
-    /// `before` that open after the last candle of `after` (all of them for an interval not in
-    /// `after`), newest first: one statement, so the revision is that of the candles read.
-    private func read(
-        market: Market, symbol: String, wants: [Want], after: [CandleInterval: [Candle]]
-    ) async throws -> (revision: Int64, candles: [CandleInterval: [Candle]]) {
-        let rows = try await postgres.query(prepared: """
-            SELECT v.rev, c.iv, c.o, c.ct, c.op, c.hi, c.lo, c.cl, c.v, c.qv, c.t, c.tbv, c.tbqv
-            FROM (SELECT coalesce((SELECT revision FROM candle_revisions WHERE market = \(market.rawValue) AND symbol = \(symbol)), 0) AS rev) AS v
-            LEFT JOIN LATERAL (
-                SELECT w.iv, (extract(epoch FROM c.open_time) * 1000)::bigint AS o, (extract(epoch FROM c.close_time) * 1000)::bigint AS ct,
-                       c.open::float8 AS op, c.high::float8 AS hi, c.low::float8 AS lo, c.close::float8 AS cl, c.volume::float8 AS v,
-                       c.quote_volume::float8 AS qv, c.trades AS t, c.taker_buy_volume::float8 AS tbv, c.taker_buy_quote_volume::float8 AS tbqv
-                FROM unnest(\(wants.map(\.interval.rawValue))::text[], \(wants.map { after[$0.interval]?.last?.openTime ?? 0 })::bigint[],
-                            \(wants.map(\.before))::bigint[], \(wants.map { Int64($0.count) })::bigint[]) AS w(iv, a, b, n)
-                CROSS JOIN LATERAL (
-                    SELECT * FROM candles
-                    WHERE market = \(market.rawValue) AND symbol = \(symbol) AND interval = w.iv
-                      AND open_time > timestamptz 'epoch' + w.a * interval '1 millisecond'
-                      AND open_time < timestamptz 'epoch' + w.b * interval '1 millisecond'
-                    ORDER BY open_time DESC
-                    LIMIT w.n
-                ) AS c
-            ) AS c ON true
-            """)
-        var revision: Int64 = 0
-        var candles: [CandleInterval: [Candle]] = [:]
-        for row in rows {
-            revision = try row.decode(0, as: Int64.self)
-            guard let name = try row.decode(1, as: String?.self), let interval = CandleInterval(rawValue: name) else { continue }
-            candles[interval, default: []].append(Candle(
-                market: market, symbol: symbol, interval: interval, openTime: try row.decode(2), closeTime: try row.decode(3),
-                open: try row.decode(4), high: try row.decode(5), low: try row.decode(6), close: try row.decode(7),
-                volume: try row.decode(8), quoteVolume: try row.decode(9), trades: try row.decode(10),
-                takerBuyVolume: try row.decode(11), takerBuyQuoteVolume: try row.decode(12)))
+    /// The candle windows of a symbol, through `cache` when given.
+    public func windows(market: Market, symbol: String, wants: [Want], cache: CandleCache?) async throws -> [CandleInterval: [Candle]] {
+        try await windows([WindowRequest(market: market, symbol: symbol, wants: wants)], cache: cache)[0]
+    }
+
+    /// The candle windows of several symbols, through `cache` when given: a round of jobs reads
+    /// its candles in one statement (two when a cached symbol's candles changed).
+    ///
+    /// The statement reads each symbol's candle revision (migration 0009: a new number whenever
+    /// its stored candles change other than by appending) and, per interval, the candles after
+    /// the cached range (only those are new) or the whole window. When a symbol's revision is
+    /// not the one its cache entry was read at, something inside a cached range may have changed
+    /// (a repaired gap, a corrected candle): its windows are read whole again in a second
+    /// statement. A cached window is topped up in place: the new candles appended, the oldest
+    /// beyond the window dropped.
+    /// - Returns: one set of windows per request, in order, oldest candle first.
+    /// - Precondition: at most one request per market and symbol.
+    public func windows(_ requests: [WindowRequest], cache: CandleCache?) async throws -> [[CandleInterval: [Candle]]] {
+        guard !requests.isEmpty else { return [] }
+        let keys = requests.map { MarketSymbol($0.market, $0.symbol) }
+        precondition(Set(keys).count == keys.count, "one request per symbol")
+        // Cached windows each request can build on (not newer than what it asks for), taken
+        // out of the cache so that they are topped up without a copy.
+        var candidates = Array(repeating: [CandleInterval: [Candle]](), count: requests.count)
+        var cachedRevisions = Array(repeating: Int64?.none, count: requests.count)
+        var cachedIntervals = Array(repeating: Set<CandleInterval>(), count: requests.count)
+        for (index, request) in requests.enumerated() {
+            guard var entry = cache?.take(keys[index]) else { continue }
+            cachedRevisions[index] = entry.revision
+            cachedIntervals[index] = Set(entry.series.keys)
+            for want in request.wants {
+                if let candles = entry.series.removeValue(forKey: want.interval), let last = candles.last, last.openTime < want.before {
+                    candidates[index][want.interval] = candles
+                }
+            }
         }
-        return (revision, candles)
+        var (revisions, fresh) = try await read(requests, after: candidates)
+        let changed = requests.indices.filter { index in
+            cachedRevisions[index].map { $0 != revisions[index] } == true && !candidates[index].isEmpty
+        }
+        if !changed.isEmpty {
+            let whole = try await read(changed.map { requests[$0] }, after: changed.map { _ in [:] })
+            for (position, index) in changed.enumerated() {
+                candidates[index] = [:]
+                revisions[index] = whole.revisions[position]
+                fresh[index] = whole.candles[position]
+            }
+        }
+        var results: [[CandleInterval: [Candle]]] = []
+        results.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            var result: [CandleInterval: [Candle]] = [:]
+            var outcome = CandleCache.Outcome.hit
+            for want in request.wants {
+                // Read newest first; kept oldest first.
+                let added = (fresh[index][want.interval] ?? []).reversed()
+                if added.count < want.count, var window = candidates[index].removeValue(forKey: want.interval) {
+                    // The oldest dropped first, so the window never outgrows its storage (an
+                    // append past the capacity would double it, in every cached window).
+                    let overflow = window.count + added.count - want.count
+                    if overflow > 0 { window.removeFirst(overflow) }
+                    window.append(contentsOf: added)
+                    result[want.interval] = window
+                } else {
+                    if !cachedIntervals[index].contains(want.interval) { outcome = outcome == .hit ? .miss : outcome } else { outcome = .reload }
+                    result[want.interval] = Array(added)
+                }
+            }
+            cache?.store(keys[index], revision: revisions[index], series: result, outcome: outcome)
+            results.append(result)
+        }
+        return results
+    }
+
+    /// Per request, the symbol's candle revision and, per wanted interval, its newest `count`
+    /// candles before `before` that open after the last candle of `after` (all of them for an
+    /// interval not in `after`), newest first: one statement, so each revision is that of the
+    /// candles read.
+    private func read(
+        _ requests: [WindowRequest], after: [[CandleInterval: [Candle]]]
+    ) async throws -> (revisions: [Int64], candles: [[CandleInterval: [Candle]]]) {
+        var wantRequest: [Int64] = []
+        var wantMarket: [String] = []
+        var wantSymbol: [String] = []
+        var wantInterval: [String] = []
+        var wantAfter: [Int64] = []
+        var wantBefore: [Int64] = []
+        var wantCount: [Int64] = []
+        for (index, request) in requests.enumerated() {
+            for want in request.wants {
+                wantRequest.append(Int64(index + 1))
+                wantMarket.append(request.market.rawValue)
+                wantSymbol.append(request.symbol)
+                wantInterval.append(want.interval.rawValue)
+                wantAfter.append(after[index][want.interval]?.last?.openTime ?? 0)
+                wantBefore.append(want.before)
+                wantCount.append(Int64(want.count))
+            }
+        }
+        // A row per symbol with its revision (no interval), then the candles: every want names
+        // its symbol, so each index scan runs once, for its own want.
+        let rows = try await postgres.query(prepared: """
+            SELECT q.k, coalesce((SELECT revision FROM candle_revisions WHERE market = q.m AND symbol = q.s), 0),
+                   NULL::text, NULL::bigint, NULL::bigint, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8,
+                   NULL::float8, NULL::bigint, NULL::float8, NULL::float8
+            FROM unnest(\(requests.map(\.market.rawValue))::text[], \(requests.map(\.symbol))::text[]) WITH ORDINALITY AS q (m, s, k)
+            UNION ALL
+            SELECT w.k, NULL, w.iv, (extract(epoch FROM c.open_time) * 1000)::bigint, (extract(epoch FROM c.close_time) * 1000)::bigint,
+                   c.open::float8, c.high::float8, c.low::float8, c.close::float8, c.volume::float8,
+                   c.quote_volume::float8, c.trades, c.taker_buy_volume::float8, c.taker_buy_quote_volume::float8
+            FROM unnest(\(wantRequest)::bigint[], \(wantMarket)::text[], \(wantSymbol)::text[], \(wantInterval)::text[],
+                        \(wantAfter)::bigint[], \(wantBefore)::bigint[], \(wantCount)::bigint[]) AS w (k, m, s, iv, a, b, n)
+            CROSS JOIN LATERAL (
+                SELECT * FROM candles
+                WHERE market = w.m AND symbol = w.s AND interval = w.iv
+                  AND open_time > timestamptz 'epoch' + w.a * interval '1 millisecond'
+                  AND open_time < timestamptz 'epoch' + w.b * interval '1 millisecond'
+                ORDER BY open_time DESC
+                LIMIT w.n
+            ) AS c
+            """)
+        var revisions = Array(repeating: Int64(0), count: requests.count)
+        var candles = Array(repeating: [CandleInterval: [Candle]](), count: requests.count)
+        var unordered = false
+        for row in rows {
+            let index = try row.decode(0, as: Int.self) - 1
+            guard requests.indices.contains(index) else { continue }
+            if let revision = try row.decode(1, as: Int64?.self) { revisions[index] = revision }
+            guard let name = try row.decode(2, as: String?.self), let interval = CandleInterval(rawValue: name) else { continue }
+            let request = requests[index]
+            let candle = Candle(
+                market: request.market, symbol: request.symbol, interval: interval, openTime: try row.decode(3), closeTime: try row.decode(4),
+                open: try row.decode(5), high: try row.decode(6), low: try row.decode(7), close: try row.decode(8),
+                volume: try row.decode(9), quoteVolume: try row.decode(10), trades: try row.decode(11),
+                takerBuyVolume: try row.decode(12), takerBuyQuoteVolume: try row.decode(13))
+            if let previous = candles[index][interval]?.last, previous.openTime <= candle.openTime { unordered = true }
+            candles[index][interval, default: []].append(candle)
+        }
+        // Each window comes newest first from its nested loop; should a plan ever interleave
+        // them, they are put in order here rather than trusted.
+        if unordered {
+            for index in candles.indices {
+                for interval in candles[index].keys { candles[index][interval]?.sort { $0.openTime > $1.openTime } }
+            }
+        }
+        return (revisions, candles)
     }
 }

@@ -9,7 +9,9 @@ import Synchronization
 /// `AnalysisStore.windows` reads the revision with the candles after the cached ranges, in one
 /// statement; while it is unchanged the stored candles have only grown at the end, so the cached
 /// ranges are still what is stored and a job does not reload its 2,000 rows. A changed revision
-/// (a repaired gap, a corrected candle) reads every window whole.
+/// (a repaired gap, a corrected candle) reads every window whole. A job takes its symbol's
+/// entry out while it reads (`take`) and stores it back: a job that fails leaves the symbol
+/// uncached, and its next job reads whole.
 public final class CandleCache: Sendable {
     /// A symbol's cached windows, oldest candle first, and the revision they were read at.
     public struct Entry: Sendable {
@@ -58,12 +60,12 @@ public final class CandleCache: Sendable {
     public var bytes: Int { state.withLock { $0.bytes } }
     public var symbols: Int { state.withLock { $0.entries.count } }
 
-    func entry(_ symbol: MarketSymbol) -> Entry? {
+    /// Removes and returns a symbol's entry: its windows are then referenced only by the
+    /// caller, which tops them up in place (no copy) and stores them back.
+    func take(_ symbol: MarketSymbol) -> Entry? {
         state.withLock { state in
-            guard var slot = state.entries[symbol] else { return nil }
-            state.clock += 1
-            slot.used = state.clock
-            state.entries[symbol] = slot
+            guard let slot = state.entries.removeValue(forKey: symbol) else { return nil }
+            state.bytes -= slot.bytes
             return slot.entry
         }
     }

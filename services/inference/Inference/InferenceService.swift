@@ -292,33 +292,16 @@ public final class InferenceService: Service, Sendable {
     /// One result slot per job of a round, filled by the round's child tasks.
     final class PreparedSlots: Sendable {
         private let slots: Mutex<[Prepared]>
-        init(count: Int) { slots = Mutex(Array(repeating: Prepared(failure: "not prepared"), count: count)) }
+        init(_ values: [Prepared]) { slots = Mutex(values) }
         func set(_ index: Int, _ value: Prepared) { slots.withLock { $0[index] = value } }
         var values: [Prepared] { slots.withLock { $0 } }
     }
 
     private func processRound(_ round: [(entry: RedisStreamEntry, job: AnalysisJob)]) async -> Int64? {
         let started = ContinuousClock.now
-        let jobs = round.map(\.job)
-        let width = max(1, settings.concurrency)
-        // Each child task writes its own slot; the group returns nothing (a tuple result of this
-        // shape came back with a corrupt index in debug builds of Swift 6.3.1).
-        let slots = PreparedSlots(count: round.count)
         // Jobs that have waited out their grace for a gap to be repaired are analysed as they are.
         let waitedOut = deferred.withLock { waiting in round.map { waiting[$0.entry.id].map { started - $0 >= settings.grace } ?? false } }
-        await withTaskGroup(of: Void.self) { group in
-            for (index, job) in jobs.enumerated() {
-                if index >= width { await group.next() }
-                group.addTask {
-                    do {
-                        slots.set(index, try await self.prepare(job, started: started, acceptingGaps: waitedOut[index]))
-                    } catch {
-                        slots.set(index, Prepared(failure: "\(error)"))
-                    }
-                }
-            }
-        }
-        let prepared = slots.values
+        let prepared = await prepare(round.map(\.job), started: started, acceptingGaps: waitedOut)
         var items: [AnalysisStore.BatchItem] = []
         var itemIndices: [Int] = []
         for (index, result) in prepared.enumerated() {
@@ -429,28 +412,107 @@ public final class InferenceService: Service, Sendable {
         ])
     }
 
-    /// Reads a job's inputs and runs the heads: everything but the commit.
-    private func prepare(_ job: AnalysisJob, started: ContinuousClock.Instant, acceptingGaps: Bool = false) async throws -> Prepared {
-        let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
-        let queueWait = Double(max(0, wallNow - job.enqueuedAt))
-        let end = job.moment + 60_000
+    /// What a job's 1m window says before its heads run.
+    enum Readiness {
+        /// The moment's candle is not stored.
+        case notStored
+        /// Minutes are missing within the window and the job still waits for them.
+        case waiting(missing: Int)
+        /// Ready: the moment's candle, and the 1m candles read (window and resolution range).
+        case ready(candle: Candle, minutes: [Candle], missing: Int)
+    }
+
+    /// Reads the round's inputs — every job's candle windows in one statement, the futures
+    /// jobs' derivatives in another — and runs each job's heads: everything but the commit.
+    /// Up to `settings.concurrency` jobs run their heads at once.
+    /// - Returns: one result per job, in order.
+    private func prepare(_ jobs: [AnalysisJob], started: ContinuousClock.Instant, acceptingGaps: [Bool]) async -> [Prepared] {
         // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
         let expiryMinutes = Int(live.signalRules.expiryMilliseconds / 60_000) + 2
-        var wants = [AnalysisStore.Want(interval: .oneMinute, before: end, count: max(live.windows.oneMinute, expiryMinutes))]
-        // Higher timeframes: complete candles only, those closed by the moment's close.
-        for interval in live.windows.higherIntervals {
-            wants.append(AnalysisStore.Want(interval: interval, before: interval.bucketStart(end), count: live.windows.higher))
+        let requests = jobs.map { job in
+            let end = job.moment + 60_000
+            var wants = [AnalysisStore.Want(interval: .oneMinute, before: end, count: max(live.windows.oneMinute, expiryMinutes))]
+            // Higher timeframes: complete candles only, those closed by the moment's close.
+            for interval in live.windows.higherIntervals {
+                wants.append(AnalysisStore.Want(interval: interval, before: interval.bucketStart(end), count: live.windows.higher))
+            }
+            return AnalysisStore.WindowRequest(market: job.market, symbol: job.symbol, wants: wants)
         }
-        let windows = try await store.windows(market: job.market, symbol: job.symbol, wants: wants, cache: cache)
-        let minutes = windows[.oneMinute] ?? []
-        let oneMinute = Array(minutes.suffix(live.windows.oneMinute))
-        guard let candle = oneMinute.last, candle.openTime == job.moment else {
-            return Prepared(notStored: true, newestStored: try await store.newestMinute(market: job.market, symbol: job.symbol))
+        let windows: [[CandleInterval: [Candle]]]
+        do {
+            windows = try await store.windows(requests, cache: cache)
+        } catch {
+            return jobs.map { _ in Prepared(failure: "\(error)") }
         }
-        // Every minute between the oldest read and the moment: the analysis window and the
-        // candles an open signal is resolved with.
-        let missing = minutes.first.map { Int((candle.openTime - $0.openTime) / 60_000) + 1 - minutes.count } ?? 0
-        if missing > 0, !acceptingGaps { return Prepared(missingMinutes: missing) }
+        var results = Array(repeating: Prepared(failure: "not prepared"), count: jobs.count)
+        var readiness: [Readiness] = []
+        for (index, job) in jobs.enumerated() {
+            let minutes = windows[index][.oneMinute] ?? []
+            guard let candle = minutes.last, candle.openTime == job.moment else {
+                readiness.append(.notStored)
+                do {
+                    results[index] = Prepared(notStored: true, newestStored: try await store.newestMinute(market: job.market, symbol: job.symbol))
+                } catch {
+                    results[index] = Prepared(failure: "\(error)")
+                }
+                continue
+            }
+            // Every minute between the oldest read and the moment: the analysis window and the
+            // candles an open signal is resolved with.
+            let missing = Int((candle.openTime - minutes[0].openTime) / 60_000) + 1 - minutes.count
+            if missing > 0, !acceptingGaps[index] {
+                readiness.append(.waiting(missing: missing))
+                results[index] = Prepared(missingMinutes: missing)
+            } else {
+                readiness.append(.ready(candle: candle, minutes: minutes, missing: missing))
+            }
+        }
+        // Futures only, read at the moment's close exactly as the backtest reads it.
+        var derivatives = Array(repeating: DerivativesHistory?.none, count: jobs.count)
+        var futures: [(index: Int, symbol: String, moment: Int64)] = []
+        for (index, job) in jobs.enumerated() where job.market == .futures {
+            if case .ready(let candle, _, _) = readiness[index] { futures.append((index, job.symbol, candle.closeTime)) }
+        }
+        if !futures.isEmpty {
+            do {
+                let histories = try await DerivativesStore(postgres: store.postgres).histories(
+                    futures.map { ($0.symbol, $0.moment) }, windows: live.derivativesWindows)
+                for (item, history) in zip(futures, histories) { derivatives[item.index] = history }
+            } catch {
+                for item in futures {
+                    results[item.index] = Prepared(failure: "\(error)")
+                    readiness[item.index] = .notStored
+                }
+            }
+        }
+        let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
+        // Each child task writes its own slot; the group returns nothing (a tuple result of this
+        // shape came back with a corrupt index in debug builds of Swift 6.3.1).
+        let slots = PreparedSlots(results)
+        let width = max(1, settings.concurrency)
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for (index, job) in jobs.enumerated() {
+                guard case .ready(let candle, let minutes, let missing) = readiness[index] else { continue }
+                if running >= width { await group.next() } else { running += 1 }
+                let higher = windows[index]
+                let history = derivatives[index]
+                group.addTask {
+                    slots.set(index, self.analyse(
+                        job, candle: candle, minutes: minutes, missing: missing, higher: higher, derivatives: history,
+                        queueWait: Double(max(0, wallNow - job.enqueuedAt)), started: started, expiryMinutes: expiryMinutes))
+                }
+            }
+        }
+        return slots.values
+    }
+
+    /// Runs a job's heads on its inputs (pure computation) and makes the analysis to commit.
+    private func analyse(
+        _ job: AnalysisJob, candle: Candle, minutes: [Candle], missing: Int, higher windows: [CandleInterval: [Candle]],
+        derivatives: DerivativesHistory?, queueWait: Double, started: ContinuousClock.Instant, expiryMinutes: Int
+    ) -> Prepared {
+        let oneMinute = minutes.suffix(live.windows.oneMinute)
         var higher: [CandleInterval: [Candle]] = [:]
         // Newest and oldest open time and count of every window: with them a window is known
         // whole (a gap repaired later changes its oldest candle or its count).
@@ -465,25 +527,19 @@ public final class InferenceService: Service, Sendable {
             }
             inputs[interval.rawValue + "_count"] = Int64(list.count)
         }
-        var derivatives: DerivativesHistory?
-        if job.market == .futures {
-            derivatives = try await DerivativesStore(postgres: store.postgres).history(
-                symbol: job.symbol, moment: candle.closeTime, windows: live.derivativesWindows)
-        }
-        let input = live.input(symbol: job.symbol, market: job.market, oneMinute: oneMinute, higher: higher, derivatives: derivatives)
+        let input = live.input(symbol: job.symbol, market: job.market, oneMinute: Array(oneMinute), higher: higher, derivatives: derivatives)
         // The derivatives used, by their newest sample time: with the candle times, the inputs' identity.
         for (series, time) in input.derivatives?.newestTimes ?? [:] { inputs[series.rawValue] = time }
         let consensus = live.analyzer.analyze(input)
         let atr = live.stopATR(input)
         let computed = ContinuousClock.now
         let computeMilliseconds = Double((computed - started).components.attoseconds) / 1e15 + Double((computed - started).components.seconds) * 1000
-        let resolution = Array(minutes.suffix(expiryMinutes))
         let pending = PendingAnalysis(
             market: job.market, symbol: job.symbol, moment: job.moment, jobID: job.id, reason: job.reason, inputs: inputs,
             missingHeads: LiveAnalysis.missingHeads(consensus), queueWaitMilliseconds: queueWait, computeMilliseconds: computeMilliseconds)
         let live = self.live
         let item = AnalysisStore.BatchItem(pending) { state in
-            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: resolution)
+            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: minutes.suffix(expiryMinutes))
         }
         return Prepared(item: item, consensus: consensus)
     }
