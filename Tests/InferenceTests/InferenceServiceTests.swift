@@ -350,4 +350,39 @@ import TestSupport
             #expect(cache.counts == .init(hits: 1, misses: 3, reloads: 1, evictions: 0), "only DOTUSDT read whole again")
         }
     }
+
+    /// A batch of one symbol's jobs is worked off in rounds of one job, each round preparing
+    /// while the one before commits: the signals still equal the backtest's at the same moments
+    /// (each decision sees the signal the round before opened or resolved) over 36 hours.
+    @Test func pipelinedRoundsDecideAsTheBacktest() async throws {
+        let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
+        let from = candles[0].openTime + 12 * 86_400_000
+        let backtest = Backtester(
+            heads: Heads.all(), options: BacktestOptions(from: from, to: from + 4 * 86_400_000, stepMinutes: 5, scoreHeads: false),
+            atr: { StopATR()($0) }
+        ).run(candles)
+        let first = try #require(backtest.results.first)
+        let opened = first.signal.createdAt - 59_999
+        let moments = Array(stride(from: opened - 60 * 60_000, through: opened + 36 * 3_600_000, by: 5 * 60_000))
+        let expected = (backtest.results.map(\.signal) + backtest.openSignals)
+            .filter { moments.contains($0.createdAt - 59_999) }
+            .map { "\($0.createdAt - 59_999) \($0.direction.rawValue)" }.sorted()
+        try #require(!expected.isEmpty)
+
+        try await Self.with(#function) { bench in
+            _ = try await bench.redis.pipeline(commands: moments.enumerated().map { index, moment in
+                RedisArgument.xadd(bench.keys.jobs, maxLength: 100_000, fields: Self.job("step-\(index)", moment).fields)
+            })
+            #expect(await waitUntil(timeout: .seconds(120)) { await bench.settled(analyses: moments.count) })
+            let stored = try await bench.pool.query("""
+                SELECT (extract(epoch FROM candle_time) * 1000)::bigint, direction FROM signals ORDER BY candle_time
+                """).map { row in "\(try row.decode(0, as: Int64.self)) \(try row.decode(1, as: String.self))" }
+            #expect(stored == expected)
+            let resolved = try await bench.pool.query("SELECT status FROM signals WHERE candle_time = timestamptz 'epoch' + \(opened) * interval '1 millisecond'")
+            if first.outcome.resolvedAt <= moments.last! + 59_999 {
+                #expect(try resolved.first?.decode(0, as: String.self) == first.outcome.status.rawValue)
+            }
+            #expect(bench.service.counters.analysed == moments.count && bench.service.counters.coalesced == 0)
+        }
+    }
 }

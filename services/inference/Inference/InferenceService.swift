@@ -186,73 +186,99 @@ public final class InferenceService: Service, Sendable {
         var lastRetention = ContinuousClock.now - .seconds(3600)
         var newestMoment: Int64 = 0
         var lastSweep = ContinuousClock.now
-        while true {
-            try Task.checkCancellation()
-            var entries: [RedisStreamEntry] = []
-            do {
-                // Own pending jobs first (a failed commit, a moment not stored yet), at most once a second.
-                if ContinuousClock.now - lastPending >= .seconds(1) {
-                    lastPending = ContinuousClock.now
-                    entries = try await redis.xreadgroup(
-                        group: RedisKeys.Group.inference, consumer: settings.consumer, streams: streams, id: "0", count: settings.batch)
-                }
-                if ContinuousClock.now - lastClaim >= settings.claimIdle / 2 {
-                    lastClaim = ContinuousClock.now
-                    for stream in streams {
-                        let claimed = try await redis.xautoclaim(
-                            stream, group: RedisKeys.Group.inference, consumer: settings.consumer, minIdle: settings.claimIdle, count: 100)
-                        if !claimed.entries.isEmpty {
-                            logger.info("claimed jobs of a silent consumer", metadata: ["jobs": "\(claimed.entries.count)", "stream": "\(stream)"])
+        // The round whose commit, publication and acknowledgement run while the next round
+        // reads its inputs and runs its heads. It is awaited before this consumer's pending
+        // entries are read or claimed (its own are pending until acknowledged), before a sweep,
+        // when no job is waiting, and before the loop ends.
+        var committing: Task<Int64?, Never>?
+        func settle() async {
+            guard let task = committing else { return }
+            committing = nil
+            if let moment = await task.value { newestMoment = max(newestMoment, moment) }
+        }
+        do {
+            while true {
+                try Task.checkCancellation()
+                var entries: [RedisStreamEntry] = []
+                do {
+                    if ContinuousClock.now - lastPending >= .seconds(1) || ContinuousClock.now - lastClaim >= settings.claimIdle / 2 { await settle() }
+                    // Own pending jobs first (a failed commit, a moment not stored yet), at most once a second.
+                    if ContinuousClock.now - lastPending >= .seconds(1) {
+                        lastPending = ContinuousClock.now
+                        entries = try await redis.xreadgroup(
+                            group: RedisKeys.Group.inference, consumer: settings.consumer, streams: streams, id: "0", count: settings.batch)
+                    }
+                    if ContinuousClock.now - lastClaim >= settings.claimIdle / 2 {
+                        lastClaim = ContinuousClock.now
+                        for stream in streams {
+                            let claimed = try await redis.xautoclaim(
+                                stream, group: RedisKeys.Group.inference, consumer: settings.consumer, minIdle: settings.claimIdle, count: 100)
+                            if !claimed.entries.isEmpty {
+                                logger.info("claimed jobs of a silent consumer", metadata: ["jobs": "\(claimed.entries.count)", "stream": "\(stream)"])
+                            }
+                            entries += claimed.entries
                         }
-                        entries += claimed.entries
+                    }
+                    if entries.isEmpty {
+                        // On-demand jobs first; routine ones only when none waits.
+                        entries = try await redis.xreadgroup(
+                            group: RedisKeys.Group.inference, consumer: settings.consumer, streams: [keys.jobsNow], count: settings.batch)
+                    }
+                    if entries.isEmpty {
+                        entries = try await redis.xreadgroup(
+                            group: RedisKeys.Group.inference, consumer: settings.consumer, streams: streams, count: settings.batch,
+                            block: settings.readBlock)
+                    }
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    logger.warning("jobs not read; will retry", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                try Task.checkCancellation()
+                if entries.isEmpty {
+                    await settle()
+                } else {
+                    if let moment = await process(entries, committing: &committing) { newestMoment = max(newestMoment, moment) }
+                }
+                // Whatever an earlier publication left behind (Redis down at the time) goes out within 10 s.
+                if ContinuousClock.now - lastSweep >= .seconds(10) {
+                    lastSweep = ContinuousClock.now
+                    await settle()
+                    await publishCommitted()
+                }
+                if newestMoment > 0, ContinuousClock.now - lastRetention >= .seconds(3600) {
+                    lastRetention = ContinuousClock.now
+                    do {
+                        let dropped = try await store.retain(keepFrom: newestMoment - Int64(settings.retentionDays * 86_400_000))
+                        if dropped > 0 { logger.info("dropped old analyses partitions", metadata: ["partitions": "\(dropped)"]) }
+                    } catch {
+                        logger.warning("analyses retention not applied", metadata: ["error": "\(error)"])
                     }
                 }
-                if entries.isEmpty {
-                    // On-demand jobs first; routine ones only when none waits.
-                    entries = try await redis.xreadgroup(
-                        group: RedisKeys.Group.inference, consumer: settings.consumer, streams: [keys.jobsNow], count: settings.batch)
-                }
-                if entries.isEmpty {
-                    entries = try await redis.xreadgroup(
-                        group: RedisKeys.Group.inference, consumer: settings.consumer, streams: streams, count: settings.batch,
-                        block: settings.readBlock)
-                }
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                logger.warning("jobs not read; will retry", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(500))
-                continue
+                progress.beat()
             }
-            try Task.checkCancellation()
-            if let moment = await process(entries) { newestMoment = max(newestMoment, moment) }
-            // Whatever an earlier publication left behind (Redis down at the time) goes out within 10 s.
-            if ContinuousClock.now - lastSweep >= .seconds(10) {
-                lastSweep = ContinuousClock.now
-                await publishCommitted()
-            }
-            if newestMoment > 0, ContinuousClock.now - lastRetention >= .seconds(3600) {
-                lastRetention = ContinuousClock.now
-                do {
-                    let dropped = try await store.retain(keepFrom: newestMoment - Int64(settings.retentionDays * 86_400_000))
-                    if dropped > 0 { logger.info("dropped old analyses partitions", metadata: ["partitions": "\(dropped)"]) }
-                } catch {
-                    logger.warning("analyses retention not applied", metadata: ["error": "\(error)"])
-                }
-            }
-            progress.beat()
+        } catch {
+            await settle()
+            throw error
         }
     }
 
-    /// Handles job entries; returns the newest moment analysed or found analysed.
+    /// Handles job entries.
     ///
     /// Entries are worked off in rounds of at most one job per symbol (a symbol's later jobs go
-    /// to the next round, so its signal state carries over in order). In a round, up to
-    /// `settings.concurrency` jobs read their inputs and run the heads at once; then the round's
-    /// analyses commit in one transaction (`AnalysisStore.commit(batch:)`), and the finished
-    /// entries are acknowledged, and their waiting markers released, in one Redis pipeline.
-    @discardableResult
-    func process(_ entries: [RedisStreamEntry]) async -> Int64? {
+    /// to the next round, so its signal state carries over in order). A round reads its inputs
+    /// and runs the heads (`prepare`); then its analyses commit in one transaction
+    /// (`AnalysisStore.commit(batch:)`), and the finished entries are acknowledged, and their
+    /// waiting markers released, in one Redis pipeline (`complete`).
+    ///
+    /// The commit and what follows run in `committing` while the next round prepares: reading
+    /// candles and running heads depend on no analysis or signal, and the signal state a
+    /// decision needs is read inside the commit, which waits for the previous round's. So rounds
+    /// commit in order, and a symbol's state carries over as before.
+    /// - Returns: the newest moment of the rounds whose commit finished meanwhile.
+    func process(_ entries: [RedisStreamEntry], committing: inout Task<Int64?, Never>?) async -> Int64? {
         var jobs: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
         for entry in entries {
             do throws(ContractError) {
@@ -270,12 +296,17 @@ public final class InferenceService: Service, Sendable {
                 if seen.insert(MarketSymbol(item.job.market, item.job.symbol)).inserted { round.append(item) } else { later.append(item) }
             }
             jobs = later
-            if let moment = await processRound(round) { newest = max(newest ?? .min, moment) }
+            let started = ContinuousClock.now
+            // Jobs that have waited out their grace for a gap to be repaired are analysed as they are.
+            let waitedOut = deferred.withLock { waiting in round.map { waiting[$0.entry.id].map { started - $0 >= settings.grace } ?? false } }
+            let prepared = await prepare(round.map(\.job), started: started, acceptingGaps: waitedOut)
+            // At most one round commits while the next prepares: the next commit waits for it.
+            if let moment = await committing?.value { newest = max(newest ?? .min, moment) }
+            committing = Task { await self.complete(round, prepared: prepared, started: started) }
         }
         return newest
     }
 
-    /// What reading a job's inputs and running the heads gave.
     /// What reading a job's inputs and running the heads gave: an analysis to commit
     /// (`item`), a moment not stored (`notStored`, with the newest stored minute, nil when none
     /// at all), or a failure to retry.
@@ -297,11 +328,11 @@ public final class InferenceService: Service, Sendable {
         var values: [Prepared] { slots.withLock { $0 } }
     }
 
-    private func processRound(_ round: [(entry: RedisStreamEntry, job: AnalysisJob)]) async -> Int64? {
-        let started = ContinuousClock.now
-        // Jobs that have waited out their grace for a gap to be repaired are analysed as they are.
-        let waitedOut = deferred.withLock { waiting in round.map { waiting[$0.entry.id].map { started - $0 >= settings.grace } ?? false } }
-        let prepared = await prepare(round.map(\.job), started: started, acceptingGaps: waitedOut)
+    /// Commits a prepared round, then publishes, acknowledges, retries or dead-letters its jobs;
+    /// returns the newest moment analysed or found analysed.
+    private func complete(
+        _ round: [(entry: RedisStreamEntry, job: AnalysisJob)], prepared: [Prepared], started: ContinuousClock.Instant
+    ) async -> Int64? {
         var items: [AnalysisStore.BatchItem] = []
         var itemIndices: [Int] = []
         for (index, result) in prepared.enumerated() {
