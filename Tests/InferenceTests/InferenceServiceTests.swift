@@ -353,7 +353,9 @@ import TestSupport
 
     /// A batch of one symbol's jobs is worked off in rounds of one job, each round preparing
     /// while the one before commits: the signals still equal the backtest's at the same moments
-    /// (each decision sees the signal the round before opened or resolved) over 36 hours.
+    /// (each decision sees the signal the round before opened or resolved) over 36 hours. No job
+    /// is committed twice: the loop waits for the round being committed before it reads its own
+    /// pending entries again (without that wait, this test counted coalesced jobs).
     @Test func pipelinedRoundsDecideAsTheBacktest() async throws {
         let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
         let from = candles[0].openTime + 12 * 86_400_000

@@ -34,9 +34,21 @@ public struct AnalysisStore: Sendable {
         }
     }
 
-    /// Open time of the newest stored 1m candle of a symbol; nil when it has none.
-    public func newestMinute(market: Market, symbol: String) async throws -> Int64? {
-        try await CandleStore(postgres: postgres).lastOpenTime(market: market, symbol: symbol, interval: .oneMinute)
+    /// Open time of the newest stored 1m candle of each symbol (nil when it has none), in one
+    /// statement, in order.
+    public func newestMinutes(_ symbols: [MarketSymbol]) async throws -> [Int64?] {
+        guard !symbols.isEmpty else { return [] }
+        let rows = try await postgres.query("""
+            SELECT q.k, (SELECT (extract(epoch FROM max(open_time)) * 1000)::bigint FROM candles
+                         WHERE market = q.m AND symbol = q.s AND interval = '1m')
+            FROM unnest(\(symbols.map(\.market.rawValue))::text[], \(symbols.map(\.symbol))::text[]) WITH ORDINALITY AS q (m, s, k)
+            """)
+        var newest = Array(repeating: Int64?.none, count: symbols.count)
+        for row in rows {
+            let index = try row.decode(0, as: Int.self) - 1
+            if newest.indices.contains(index) { newest[index] = try row.decode(1, as: Int64?.self) }
+        }
+        return newest
     }
 
     /// The stored analysis of a moment, as the reply to an on-demand job gets it.

@@ -201,14 +201,18 @@ public final class InferenceService: Service, Sendable {
                 try Task.checkCancellation()
                 var entries: [RedisStreamEntry] = []
                 do {
-                    if ContinuousClock.now - lastPending >= .seconds(1) || ContinuousClock.now - lastClaim >= settings.claimIdle / 2 { await settle() }
+                    // One reading of the clock decides both, so neither runs without the settle.
+                    let now = ContinuousClock.now
+                    let readPending = now - lastPending >= .seconds(1)
+                    let claim = now - lastClaim >= settings.claimIdle / 2
+                    if readPending || claim { await settle() }
                     // Own pending jobs first (a failed commit, a moment not stored yet), at most once a second.
-                    if ContinuousClock.now - lastPending >= .seconds(1) {
+                    if readPending {
                         lastPending = ContinuousClock.now
                         entries = try await redis.xreadgroup(
                             group: RedisKeys.Group.inference, consumer: settings.consumer, streams: streams, id: "0", count: settings.batch)
                     }
-                    if ContinuousClock.now - lastClaim >= settings.claimIdle / 2 {
+                    if claim {
                         lastClaim = ContinuousClock.now
                         for stream in streams {
                             let claimed = try await redis.xautoclaim(
@@ -288,7 +292,7 @@ public final class InferenceService: Service, Sendable {
             }
         }
         var newest: Int64?
-        while !jobs.isEmpty {
+        while !jobs.isEmpty, !Task.isCancelled {
             var seen: Set<MarketSymbol> = []
             var round: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
             var later: [(entry: RedisStreamEntry, job: AnalysisJob)] = []
@@ -300,6 +304,9 @@ public final class InferenceService: Service, Sendable {
             // Jobs that have waited out their grace for a gap to be repaired are analysed as they are.
             let waitedOut = deferred.withLock { waiting in round.map { waiting[$0.entry.id].map { started - $0 >= settings.grace } ?? false } }
             let prepared = await prepare(round.map(\.job), started: started, acceptingGaps: waitedOut)
+            // Shutting down: a round prepared meanwhile (its reads may have been cancelled) is
+            // not committed; its jobs and the rest stay pending and are redelivered.
+            if Task.isCancelled { break }
             // At most one round commits while the next prepares: the next commit waits for it.
             if let moment = await committing?.value { newest = max(newest ?? .min, moment) }
             committing = Task { await self.complete(round, prepared: prepared, started: started) }
@@ -477,15 +484,12 @@ public final class InferenceService: Service, Sendable {
         }
         var results = Array(repeating: Prepared(failure: "not prepared"), count: jobs.count)
         var readiness: [Readiness] = []
+        var notStored: [Int] = []
         for (index, job) in jobs.enumerated() {
             let minutes = windows[index][.oneMinute] ?? []
             guard let candle = minutes.last, candle.openTime == job.moment else {
                 readiness.append(.notStored)
-                do {
-                    results[index] = Prepared(notStored: true, newestStored: try await store.newestMinute(market: job.market, symbol: job.symbol))
-                } catch {
-                    results[index] = Prepared(failure: "\(error)")
-                }
+                notStored.append(index)
                 continue
             }
             // Every minute between the oldest read and the moment: the analysis window and the
@@ -496,6 +500,14 @@ public final class InferenceService: Service, Sendable {
                 results[index] = Prepared(missingMinutes: missing)
             } else {
                 readiness.append(.ready(candle: candle, minutes: minutes, missing: missing))
+            }
+        }
+        if !notStored.isEmpty {
+            do {
+                let newest = try await store.newestMinutes(notStored.map { MarketSymbol(jobs[$0].market, jobs[$0].symbol) })
+                for (index, time) in zip(notStored, newest) { results[index] = Prepared(notStored: true, newestStored: time) }
+            } catch {
+                for index in notStored { results[index] = Prepared(failure: "\(error)") }
             }
         }
         // Futures only, read at the moment's close exactly as the backtest reads it.
@@ -569,8 +581,11 @@ public final class InferenceService: Service, Sendable {
             market: job.market, symbol: job.symbol, moment: job.moment, jobID: job.id, reason: job.reason, inputs: inputs,
             missingHeads: LiveAnalysis.missingHeads(consensus), queueWaitMilliseconds: queueWait, computeMilliseconds: computeMilliseconds)
         let live = self.live
+        // A copy of the candles an open signal is resolved with, not the cached window: the next
+        // round may top that window up in place while this one commits.
+        let resolution = Array(minutes.suffix(expiryMinutes))
         let item = AnalysisStore.BatchItem(pending) { state in
-            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: minutes.suffix(expiryMinutes))
+            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: resolution[...])
         }
         return Prepared(item: item, consensus: consensus)
     }
