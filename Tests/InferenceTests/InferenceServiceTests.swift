@@ -68,16 +68,21 @@ import TestSupport
         AnalysisJob(id: id, market: .futures, symbol: symbol, moment: moment, reason: reason, replyKey: reply, enqueuedAt: moment + 60_000)
     }
 
+    /// The backtest of LINKUSDT over Feb 13–17 of the fixture month, in 5-minute steps.
+    static func backtest() throws -> BacktestReport {
+        let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
+        let from = candles[0].openTime + 12 * 86_400_000
+        return Backtester(
+            heads: Heads.all(), options: BacktestOptions(from: from, to: from + 4 * 86_400_000, stepMinutes: 5, scoreHeads: false),
+            atr: { StopATR()($0) }
+        ).run(candles)
+    }
+
     /// Live equals backtest: at the moment the backtest opens its first signal, the service
     /// opens the same signal (direction, entry, stop, targets), publishes it once committed, and
     /// later resolves it as the backtest does, and publishes that too.
     @Test func theLivePathOpensAndResolvesTheBacktestsSignal() async throws {
-        let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
-        let from = candles[0].openTime + 12 * 86_400_000
-        let backtest = Backtester(
-            heads: Heads.all(), options: BacktestOptions(from: from, to: from + 4 * 86_400_000, stepMinutes: 5, scoreHeads: false),
-            atr: { StopATR()($0) }
-        ).run(candles)
+        let backtest = try Self.backtest()
         let first = try #require(backtest.results.first, "the backtest resolves a signal in those four days (the first, on Feb 13)")
         let signal = first.signal
         let opened = signal.createdAt - 59_999
@@ -357,12 +362,7 @@ import TestSupport
     /// is committed twice: the loop waits for the round being committed before it reads its own
     /// pending entries again (without that wait, this test counted coalesced jobs).
     @Test func pipelinedRoundsDecideAsTheBacktest() async throws {
-        let candles = try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
-        let from = candles[0].openTime + 12 * 86_400_000
-        let backtest = Backtester(
-            heads: Heads.all(), options: BacktestOptions(from: from, to: from + 4 * 86_400_000, stepMinutes: 5, scoreHeads: false),
-            atr: { StopATR()($0) }
-        ).run(candles)
+        let backtest = try Self.backtest()
         let first = try #require(backtest.results.first)
         let opened = first.signal.createdAt - 59_999
         let moments = Array(stride(from: opened - 60 * 60_000, through: opened + 36 * 3_600_000, by: 5 * 60_000))
