@@ -62,15 +62,10 @@ public struct DerivativesStore: Sendable {
         return result
     }
 
-    /// What an analysis of `symbol` at `moment` (ms, inclusive) reads: per series the newest
-    /// `windows.counts` samples at or before it, in one query. Read the result with
-    /// `at(moment, windows:)`, which also drops stale series.
-    public func history(symbol: String, moment: Int64, windows: DerivativesWindows = .standard) async throws -> DerivativesHistory {
-        try await histories([(symbol, moment)], windows: windows)[0]
-    }
-
-    /// `history(symbol:moment:windows:)` of several symbols, each at its own moment, in one
-    /// statement: a round of inference jobs reads its derivatives with one round trip.
+    /// What the analyses of several symbols, each at its own moment (ms, inclusive), read: per
+    /// symbol and series the newest `windows.counts` samples at or before its moment, in one
+    /// statement (a round of inference jobs reads its derivatives with one round trip). Read each
+    /// result with `at(moment, windows:)`, which also drops stale series.
     /// - Returns: one history per request, in order.
     public func histories(_ requests: [(symbol: String, moment: Int64)], windows: DerivativesWindows = .standard) async throws -> [DerivativesHistory] {
         guard !requests.isEmpty else { return [] }

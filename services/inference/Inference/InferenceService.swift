@@ -450,16 +450,6 @@ public final class InferenceService: Service, Sendable {
         ])
     }
 
-    /// What a job's 1m window says before its heads run.
-    enum Readiness {
-        /// The moment's candle is not stored.
-        case notStored
-        /// Minutes are missing within the window and the job still waits for them.
-        case waiting(missing: Int)
-        /// Ready: the moment's candle, and the 1m candles read (window and resolution range).
-        case ready(candle: Candle, minutes: [Candle], missing: Int)
-    }
-
     /// Reads the round's inputs — every job's candle windows in one statement, the futures
     /// jobs' derivatives in another — and runs each job's heads: everything but the commit.
     /// Up to `settings.concurrency` jobs run their heads at once.
@@ -483,12 +473,13 @@ public final class InferenceService: Service, Sendable {
             return jobs.map { _ in Prepared(failure: "\(error)") }
         }
         var results = Array(repeating: Prepared(failure: "not prepared"), count: jobs.count)
-        var readiness: [Readiness] = []
+        // The jobs whose heads run: the moment's candle, and the 1m candles read (window and
+        // resolution range); nil for a job whose result is settled already.
+        var ready = Array(repeating: (candle: Candle, minutes: [Candle], missing: Int)?.none, count: jobs.count)
         var notStored: [Int] = []
         for (index, job) in jobs.enumerated() {
             let minutes = windows[index][.oneMinute] ?? []
             guard let candle = minutes.last, candle.openTime == job.moment else {
-                readiness.append(.notStored)
                 notStored.append(index)
                 continue
             }
@@ -496,10 +487,9 @@ public final class InferenceService: Service, Sendable {
             // candles an open signal is resolved with.
             let missing = Int((candle.openTime - minutes[0].openTime) / 60_000) + 1 - minutes.count
             if missing > 0, !acceptingGaps[index] {
-                readiness.append(.waiting(missing: missing))
                 results[index] = Prepared(missingMinutes: missing)
             } else {
-                readiness.append(.ready(candle: candle, minutes: minutes, missing: missing))
+                ready[index] = (candle, minutes, missing)
             }
         }
         if !notStored.isEmpty {
@@ -514,7 +504,7 @@ public final class InferenceService: Service, Sendable {
         var derivatives = Array(repeating: DerivativesHistory?.none, count: jobs.count)
         var futures: [(index: Int, symbol: String, moment: Int64)] = []
         for (index, job) in jobs.enumerated() where job.market == .futures {
-            if case .ready(let candle, _, _) = readiness[index] { futures.append((index, job.symbol, candle.closeTime)) }
+            if let candle = ready[index]?.candle { futures.append((index, job.symbol, candle.closeTime)) }
         }
         if !futures.isEmpty {
             do {
@@ -524,7 +514,7 @@ public final class InferenceService: Service, Sendable {
             } catch {
                 for item in futures {
                     results[item.index] = Prepared(failure: "\(error)")
-                    readiness[item.index] = .notStored
+                    ready[item.index] = nil
                 }
             }
         }
@@ -536,7 +526,7 @@ public final class InferenceService: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for (index, job) in jobs.enumerated() {
-                guard case .ready(let candle, let minutes, let missing) = readiness[index] else { continue }
+                guard let (candle, minutes, missing) = ready[index] else { continue }
                 if running >= width { await group.next() } else { running += 1 }
                 let higher = windows[index]
                 let history = derivatives[index]
@@ -585,7 +575,7 @@ public final class InferenceService: Service, Sendable {
         // round may top that window up in place while this one commits.
         let resolution = Array(minutes.suffix(expiryMinutes))
         let item = AnalysisStore.BatchItem(pending) { state in
-            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: resolution[...])
+            live.decide(consensus: consensus, atr: atr, candle: candle, state: state, resolutionCandles: resolution)
         }
         return Prepared(item: item, consensus: consensus)
     }

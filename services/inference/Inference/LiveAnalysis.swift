@@ -38,7 +38,7 @@ public struct LiveAnalysis: Sendable {
     /// What the analysis at `candle` (the moment's 1m candle) decides, given the symbol's signal
     /// state and the 1m candles after the open signal's moment up to and including `candle`.
     public func decide(
-        consensus: Consensus, atr: Double, candle: Candle, state: SignalState, resolutionCandles: ArraySlice<Candle>
+        consensus: Consensus, atr: Double, candle: Candle, state: SignalState, resolutionCandles: [Candle]
     ) -> SignalDecision {
         let key = SignalBook.Key(market: candle.market, symbol: candle.symbol)
         var book = SignalBook(
