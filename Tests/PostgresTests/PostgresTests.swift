@@ -96,6 +96,33 @@ import TestSupport
         }
     }
 
+    /// PostgreSQL's special float spellings, and numeric text read as the same Double as the
+    /// server's `::float8` cast (the inference's candle read takes numeric text, the backtest's
+    /// the cast: live equals backtest only if both give the same bits).
+    @Test func decodesSpecialFloatsAndNumericAsItsCast() async throws {
+        try await withSchema { pool, _ in
+            let special = try #require(try await pool.query("""
+                SELECT 'NaN'::float8, 'Infinity'::float8, '-Infinity'::float8, -1.5::float8, 'NaN'::numeric, -0.000123::numeric
+                """).first)
+            #expect(try special.decode(0, as: Double.self).isNaN)
+            #expect(try special.decode(1, as: Double.self) == .infinity)
+            #expect(try special.decode(2, as: Double.self) == -.infinity)
+            #expect(try special.decode(3, as: Double.self) == -1.5)
+            #expect(try special.decode(4, as: Double.self).isNaN)
+            #expect(try special.decode(5, as: Double.self) == -0.000123)
+            let texts = [
+                "9.982", "244198.04745", "93722.16297", "0.00001234", "43123.45000000", "1234567.12345678", "0.1", "0.30000000000000004",
+                "123456789.123456789", "98765432109876.54321", "-0.000123", "5e-8", "1e22", "17976931348623157e292",
+            ]
+            let rows = try await pool.query("SELECT t::numeric, t::numeric::float8 FROM unnest(\(texts)::text[]) AS t")
+            #expect(rows.count == texts.count)
+            for row in rows {
+                let text = try row.decode(0, as: String.self)
+                #expect(try row.decode(0, as: Double.self).bitPattern == row.decode(1, as: Double.self).bitPattern, "\(text)")
+            }
+        }
+    }
+
     @Test func jsonbBindRoundTrips() async throws {
         struct Vote: Codable, Equatable, Sendable { let head: String; let probability: Double }
         try await withSchema { pool, _ in

@@ -28,12 +28,63 @@ extension Int32: PostgresDecodable {
 extension Double: PostgresDecodable {
     /// Reads float4/float8 and numeric columns (numeric may lose precision beyond 15–17 digits).
     public init?(postgresText text: Substring, type: UInt32) {
+        if let value = Self.exactDecimal(text) {
+            self = value
+            return
+        }
         switch text {
         case "NaN": self = .nan
         case "Infinity": self = .infinity
         case "-Infinity": self = -.infinity
         default: self.init(text)
         }
+    }
+}
+
+extension Double {
+    /// Powers of ten a Double holds exactly.
+    private static let exactPowersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
+
+    /// The value of a plain decimal text (`-`? digits, `.` and digits optional) whose digits
+    /// without the point make an integer up to 2^53, with at most 22 after the point; nil for
+    /// any other text. Such a value is that integer divided by a power of ten, both exact in a
+    /// Double, so the one division is correctly rounded: the same Double as `Double(text)`
+    /// (strtod), at a fraction of its cost. Prices and volumes are such texts; a read of whole
+    /// candle windows parses millions of them.
+    static func exactDecimal(_ text: Substring) -> Double? {
+        let parsed: Double?? = text.utf8.withContiguousStorageIfAvailable { bytes -> Double? in
+            var index = 0
+            let negative = bytes.first == UInt8(ascii: "-")
+            if negative { index = 1 }
+            var mantissa: UInt64 = 0
+            var integerDigits = 0
+            var fractionDigits = 0
+            var point = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == UInt8(ascii: "."), !point {
+                    point = true
+                    continue
+                }
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                // 2^53 has 16 digits: beyond 17 (as with leading zeros) the bound below is checked without overflow.
+                guard mantissa <= 1 << 53 else { return nil }
+                mantissa = mantissa * 10 + UInt64(digit)
+                if point { fractionDigits += 1 } else { integerDigits += 1 }
+            }
+            guard integerDigits > 0, !point || fractionDigits > 0 else { return nil }
+            // Trailing zeros after the point change nothing but the divisor.
+            while fractionDigits > 0, mantissa % 10 == 0 {
+                mantissa /= 10
+                fractionDigits -= 1
+            }
+            guard mantissa <= 1 << 53, fractionDigits <= 22 else { return nil }
+            let magnitude = Double(mantissa) / exactPowersOfTen[fractionDigits]
+            return negative ? -magnitude : magnitude
+        }
+        return parsed ?? nil
     }
 }
 

@@ -20,27 +20,34 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
 
 /// One row of text-format values.
 public struct PostgresRow: Sendable {
-    let columns: [PostgresColumn]
-    let values: [String?]
+    @usableFromInline let columns: [PostgresColumn]
+    @usableFromInline let values: [String?]
 
     /// Decodes column `index` as `T`. Use an Optional `T` for nullable columns.
+    ///
+    /// Inlinable, so a caller decoding many rows gets a version for its `T` (a generic call
+    /// across modules looks `T`'s metadata up for every value).
     /// - Throws: `PostgresError` `.decoding` naming the column and the expected type.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ index: Int, as type: T.Type = T.self) throws -> T {
         precondition(index < values.count, "column \(index) does not exist; the row has \(values.count)")
-        guard let text = values[index] else {
-            throw PostgresError(.decoding, message: "column '\(columns[index].name)' is NULL, expected \(T.self)", connectionUsable: true)
-        }
-        guard let value = T(postgresText: Substring(text), type: columns[index].type) else {
-            throw PostgresError(
-                .decoding, message: "column '\(columns[index].name)' (type oid \(columns[index].type)) is not a valid \(T.self)",
-                connectionUsable: true
-            )
-        }
+        guard let text = values[index] else { throw decodingError(index, T.self, null: true) }
+        guard let value = T(postgresText: Substring(text), type: columns[index].type) else { throw decodingError(index, T.self, null: false) }
         return value
     }
 
+    @inlinable
     public func decode<T: PostgresDecodable>(_ index: Int, as type: T?.Type) throws -> T? {
         values[index] == nil ? nil : try decode(index, as: T.self)
+    }
+
+    @usableFromInline
+    func decodingError(_ index: Int, _ type: Any.Type, null: Bool) -> PostgresError {
+        let column = columns[index]
+        let message = null
+            ? "column '\(column.name)' is NULL, expected \(type)"
+            : "column '\(column.name)' (type oid \(column.type)) is not a valid \(type)"
+        return PostgresError(.decoding, message: message, connectionUsable: true)
     }
 
     /// Decodes the column named `name`.
