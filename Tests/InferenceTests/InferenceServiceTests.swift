@@ -353,6 +353,27 @@ import TestSupport
                 """)
             #expect(try await same(["LINKUSDT", "DOTUSDT"], start + 7 * 60_000))
             #expect(cache.counts == .init(hits: 1, misses: 3, reloads: 1, evictions: 0), "only DOTUSDT read whole again")
+
+            // Uncached symbols read in parts, concurrently, beside the cached ones' top-ups:
+            // eighteen copies of DOTUSDT's last two days, each with its prices scaled, so a
+            // window put in another symbol's place would show.
+            _ = try await bench.pool.execute("""
+                INSERT INTO candles (market, symbol, interval, open_time, close_time, open, high, low, close, volume, quote_volume, trades,
+                                     taker_buy_volume, taker_buy_quote_volume, source)
+                SELECT market, 'DOT' || n || 'USDT', interval, open_time, close_time, open * n, high * n, low * n, close * n, volume,
+                       quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, 'import'
+                FROM candles, generate_series(2, 19) AS n
+                WHERE market = 'futures' AND symbol = 'DOTUSDT' AND open_time > timestamptz 'epoch' + \(start - 2 * 86_400_000) * interval '1 millisecond'
+                """)
+            let copies = (2...19).map { "DOT\($0)USDT" }
+            let later = start + 11 * 60_000
+            let symbols = ["LINKUSDT"] + copies.prefix(9) + ["DOTUSDT"] + copies.dropFirst(9)
+            let parted = try await store.windows(symbols.map { request($0, later) }, cache: cache, concurrency: 3)
+            var oneByOne: [[CandleInterval: [Candle]]] = []
+            for symbol in symbols { oneByOne.append(try await store.windows([request(symbol, later)], cache: nil)[0]) }
+            #expect(parted == oneByOne)
+            #expect(parted[5][.oneMinute]?.last?.symbol == copies[4] && parted[5][.oneMinute]?.count == 500)
+            #expect(cache.counts == .init(hits: 3, misses: 21, reloads: 1, evictions: 0), "LINKUSDT and DOTUSDT topped up, the copies read whole")
         }
     }
 
