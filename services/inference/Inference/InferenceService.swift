@@ -450,9 +450,11 @@ public final class InferenceService: Service, Sendable {
         ])
     }
 
-    /// Reads the round's inputs — every job's candle windows in one statement, the futures
-    /// jobs' derivatives in another — and runs each job's heads: everything but the commit.
-    /// Up to `settings.concurrency` jobs run their heads at once.
+    /// Reads the round's inputs — every job's candle windows in one statement (uncached
+    /// symbols' in parts read concurrently), the futures jobs' derivatives in another at the
+    /// same time — and runs
+    /// each job's heads: everything but the commit. Up to `settings.concurrency` jobs run their
+    /// heads at once, and as many statements read at once.
     /// - Returns: one result per job, in order.
     private func prepare(_ jobs: [AnalysisJob], started: ContinuousClock.Instant, acceptingGaps: [Bool]) async -> [Prepared] {
         // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
@@ -466,10 +468,20 @@ public final class InferenceService: Service, Sendable {
             }
             return AnalysisStore.WindowRequest(market: job.market, symbol: job.symbol, wants: wants)
         }
+        // The futures jobs' derivatives, read at the close of the moment's candle exactly as the
+        // backtest reads them, alongside the candles: a 1m candle closes 59,999 ms after it
+        // opens; one stored otherwise has its derivatives read again below, at its own close.
+        let derivativesStore = DerivativesStore(postgres: store.postgres)
+        let futureIndices = jobs.indices.filter { jobs[$0].market == .futures }
+        let derivativesWindows = live.derivativesWindows
+        async let derivativesRead = Self.result {
+            try await derivativesStore.histories(futureIndices.map { (jobs[$0].symbol, jobs[$0].moment + 59_999) }, windows: derivativesWindows)
+        }
         let windows: [[CandleInterval: [Candle]]]
         do {
-            windows = try await store.windows(requests, cache: cache)
+            windows = try await store.windows(requests, cache: cache, concurrency: settings.concurrency)
         } catch {
+            _ = await derivativesRead
             return jobs.map { _ in Prepared(failure: "\(error)") }
         }
         var results = Array(repeating: Prepared(failure: "not prepared"), count: jobs.count)
@@ -500,23 +512,36 @@ public final class InferenceService: Service, Sendable {
                 for index in notStored { results[index] = Prepared(failure: "\(error)") }
             }
         }
-        // Futures only, read at the moment's close exactly as the backtest reads it.
         var derivatives = Array(repeating: DerivativesHistory?.none, count: jobs.count)
-        var futures: [(index: Int, symbol: String, moment: Int64)] = []
-        for (index, job) in jobs.enumerated() where job.market == .futures {
-            if let candle = ready[index]?.candle { futures.append((index, job.symbol, candle.closeTime)) }
-        }
-        if !futures.isEmpty {
-            do {
-                let histories = try await DerivativesStore(postgres: store.postgres).histories(
-                    futures.map { ($0.symbol, $0.moment) }, windows: live.derivativesWindows)
-                for (item, history) in zip(futures, histories) { derivatives[item.index] = history }
-            } catch {
-                for item in futures {
-                    results[item.index] = Prepared(failure: "\(error)")
-                    ready[item.index] = nil
+        var failed: [Int] = []
+        var failure = ""
+        var otherCloses: [(index: Int, symbol: String, moment: Int64)] = []
+        switch await derivativesRead {
+        case .success(let histories):
+            for (index, history) in zip(futureIndices, histories) {
+                guard let candle = ready[index]?.candle else { continue }
+                if candle.closeTime == jobs[index].moment + 59_999 {
+                    derivatives[index] = history
+                } else {
+                    otherCloses.append((index, jobs[index].symbol, candle.closeTime))
                 }
             }
+        case .failure(let error):
+            failed = futureIndices
+            failure = "\(error)"
+        }
+        if !otherCloses.isEmpty {
+            do {
+                let histories = try await derivativesStore.histories(otherCloses.map { ($0.symbol, $0.moment) }, windows: derivativesWindows)
+                for (item, history) in zip(otherCloses, histories) { derivatives[item.index] = history }
+            } catch {
+                failed = otherCloses.map(\.index)
+                failure = "\(error)"
+            }
+        }
+        for index in failed where ready[index] != nil {
+            results[index] = Prepared(failure: failure)
+            ready[index] = nil
         }
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         // Each child task writes its own slot; the group returns nothing (a tuple result of this
@@ -538,6 +563,14 @@ public final class InferenceService: Service, Sendable {
             }
         }
         return slots.values
+    }
+
+    private static func result<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
+        do {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Runs a job's heads on its inputs (pure computation) and makes the analysis to commit.
