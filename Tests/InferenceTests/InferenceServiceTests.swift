@@ -271,9 +271,32 @@ import TestSupport
             let expected = SentimentHead().evaluate(AnalysisInput(symbol: "LINKUSDT", market: .futures, candles: [:], derivatives: derivatives))
             #expect(live == expected)
 
+            // A stored candle that closes before its minute ends: its derivatives are read at
+            // its own close, as the backtest reads them (the round reads them at the minute's
+            // end alongside the candles, then again for this one: a sample after the close
+            // would otherwise push the oldest of a window out).
+            let early = moment + 5 * 60_000
+            _ = try await bench.pool.execute("""
+                UPDATE candles SET close_time = open_time + interval '29.999 seconds'
+                WHERE market = 'futures' AND symbol = 'LINKUSDT' AND interval = '1m' AND open_time = timestamptz 'epoch' + \(early) * interval '1 millisecond'
+                """)
+            #expect(try await store.insert([.init(symbol: "LINKUSDT", series: .longShort, time: early + 45_000, value: "2.9000")]).inserted == 1)
+            try await bench.enqueue(Self.job("deriv-2", early))
+            #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 2) })
+            let earlyRow = try #require(try await bench.pool.query("""
+                SELECT votes::text, inputs::text FROM analyses WHERE candle_time = timestamptz 'epoch' + \(early) * interval '1 millisecond'
+                """).first)
+            let earlyInputs = try JSONDecoder().decode([String: Int64].self, from: Data(try earlyRow.decode(1, as: String.self).utf8))
+            #expect(earlyInputs["long_short"] == moment, "the sample after the candle's close is not used")
+            let earlyVotes = try JSONDecoder().decode([Vote].self, from: Data(try earlyRow.decode(0, as: String.self).utf8))
+            let earlyClose = early + 29_999
+            let earlyDerivatives = try #require(try await store.histories(symbols: ["LINKUSDT"], from: 0, to: earlyClose)["LINKUSDT"]?.at(earlyClose))
+            #expect(earlyVotes.first { $0.head == .sentiment } == SentimentHead().evaluate(
+                AnalysisInput(symbol: "LINKUSDT", market: .futures, candles: [:], derivatives: earlyDerivatives)))
+
             // The heartbeat: the group has nothing waiting or unacknowledged; the job rate is sampled per beat.
             let first = Dictionary(await bench.service.stats(), uniquingKeysWith: { a, _ in a })
-            #expect(first["group_lag"] == "0" && first["group_pending"] == "0" && first["analysed"] == "1")
+            #expect(first["group_lag"] == "0" && first["group_pending"] == "0" && first["analysed"] == "2")
             let second = Dictionary(await bench.service.stats(), uniquingKeysWith: { a, _ in a })
             #expect(second["jobs_per_second"].flatMap(Double.init) == 0, "no job committed between the two beats")
         }
