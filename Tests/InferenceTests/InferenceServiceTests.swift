@@ -273,14 +273,16 @@ import TestSupport
 
             // A stored candle that closes before its minute ends: its derivatives are read at
             // its own close, as the backtest reads them (the round reads them at the minute's
-            // end alongside the candles, then again for this one: a sample after the close
-            // would otherwise push the oldest of a window out).
+            // end alongside the candles, then again for this one). Forty long/short samples
+            // between its close and the minute's end would leave the minute-end read of 48 only
+            // 8 at or before the close, and the head's "over N samples" would differ.
             let early = moment + 5 * 60_000
             _ = try await bench.pool.execute("""
                 UPDATE candles SET close_time = open_time + interval '29.999 seconds'
                 WHERE market = 'futures' AND symbol = 'LINKUSDT' AND interval = '1m' AND open_time = timestamptz 'epoch' + \(early) * interval '1 millisecond'
                 """)
-            #expect(try await store.insert([.init(symbol: "LINKUSDT", series: .longShort, time: early + 45_000, value: "2.9000")]).inserted == 1)
+            let afterClose = (0..<40).map { DerivativesStore.Sample(symbol: "LINKUSDT", series: .longShort, time: early + 30_000 + Int64($0) * 500, value: "2.9000") }
+            #expect(try await store.insert(afterClose).inserted == 40)
             try await bench.enqueue(Self.job("deriv-2", early))
             #expect(await waitUntil(timeout: .seconds(60)) { await bench.settled(analyses: 2) })
             let earlyRow = try #require(try await bench.pool.query("""
@@ -291,6 +293,7 @@ import TestSupport
             let earlyVotes = try JSONDecoder().decode([Vote].self, from: Data(try earlyRow.decode(0, as: String.self).utf8))
             let earlyClose = early + 29_999
             let earlyDerivatives = try #require(try await store.histories(symbols: ["LINKUSDT"], from: 0, to: earlyClose)["LINKUSDT"]?.at(earlyClose))
+            #expect(earlyDerivatives.longShortRatio.count == 48)
             #expect(earlyVotes.first { $0.head == .sentiment } == SentimentHead().evaluate(
                 AnalysisInput(symbol: "LINKUSDT", market: .futures, candles: [:], derivatives: earlyDerivatives)))
 
@@ -395,7 +398,9 @@ import TestSupport
             var oneByOne: [[CandleInterval: [Candle]]] = []
             for symbol in symbols { oneByOne.append(try await store.windows([request(symbol, later)], cache: nil)[0]) }
             #expect(parted == oneByOne)
-            #expect(parted[5][.oneMinute]?.last?.symbol == copies[4] && parted[5][.oneMinute]?.count == 500)
+            // DOT6USDT, fifth of the copies: DOTUSDT's prices times six.
+            let dotClose = try #require(parted[10][.oneMinute]?.last?.close)
+            #expect(parted[5][.oneMinute].map { $0.count == 500 && abs($0[499].close / dotClose - 6) < 1e-9 } == true)
             #expect(cache.counts == .init(hits: 3, misses: 21, reloads: 1, evictions: 0), "LINKUSDT and DOTUSDT topped up, the copies read whole")
         }
     }

@@ -125,7 +125,9 @@ extension AnalysisStore {
         if !topUps.isEmpty { parts.insert(topUps, at: 0) }
         var revisions = Array(repeating: Int64(0), count: requests.count)
         var candles = Array(repeating: [CandleInterval: [Candle]](), count: requests.count)
-        try await withThrowingTaskGroup(of: (part: Int, revisions: [Int64], candles: [[CandleInterval: [Candle]]]).self) { group in
+        // A struct, not a tuple, comes back from each child (see `InferenceService.prepare`: a
+        // tuple result came back with a corrupt index in debug builds of Swift 6.3.1).
+        try await withThrowingTaskGroup(of: PartRead.self) { group in
             var started = 0
             func startNext() {
                 let part = started
@@ -134,7 +136,7 @@ extension AnalysisStore {
                 started += 1
                 group.addTask {
                     let result = try await self.read(partRequests, after: partAfter)
-                    return (part, result.revisions, result.candles)
+                    return PartRead(part: part, revisions: result.revisions, candles: result.candles)
                 }
             }
             while started < min(concurrency, parts.count) { startNext() }
@@ -147,6 +149,13 @@ extension AnalysisStore {
             }
         }
         return (revisions, candles)
+    }
+
+    /// What one part of a parted read gave: the part's number and its requests' results, in order.
+    private struct PartRead: Sendable {
+        var part: Int
+        var revisions: [Int64]
+        var candles: [[CandleInterval: [Candle]]]
     }
 
     /// Per request, the symbol's candle revision and, per wanted interval, its newest `count`
