@@ -452,9 +452,8 @@ public final class InferenceService: Service, Sendable {
 
     /// Reads the round's inputs — every job's candle windows in one statement (uncached
     /// symbols' in parts read concurrently), the futures jobs' derivatives in another at the
-    /// same time — and runs
-    /// each job's heads: everything but the commit. Up to `settings.concurrency` jobs run their
-    /// heads at once, and as many statements read at once.
+    /// same time — and runs each job's heads: everything but the commit. Up to
+    /// `settings.concurrency` jobs run their heads at once, and as many statements read at once.
     /// - Returns: one result per job, in order.
     private func prepare(_ jobs: [AnalysisJob], started: ContinuousClock.Instant, acceptingGaps: [Bool]) async -> [Prepared] {
         // The 1m candles an open signal may have been resolved by since its moment (expiry bounds them).
@@ -474,14 +473,12 @@ public final class InferenceService: Service, Sendable {
         let derivativesStore = DerivativesStore(postgres: store.postgres)
         let futureIndices = jobs.indices.filter { jobs[$0].market == .futures }
         let derivativesWindows = live.derivativesWindows
-        async let derivativesRead = Self.result {
-            try await derivativesStore.histories(futureIndices.map { (jobs[$0].symbol, jobs[$0].moment + 59_999) }, windows: derivativesWindows)
-        }
+        async let derivativesRead = derivativesStore.histories(
+            futureIndices.map { (jobs[$0].symbol, jobs[$0].moment + 59_999) }, windows: derivativesWindows)
         let windows: [[CandleInterval: [Candle]]]
         do {
             windows = try await store.windows(requests, cache: cache, concurrency: settings.concurrency)
         } catch {
-            _ = await derivativesRead
             return jobs.map { _ in Prepared(failure: "\(error)") }
         }
         var results = Array(repeating: Prepared(failure: "not prepared"), count: jobs.count)
@@ -516,9 +513,8 @@ public final class InferenceService: Service, Sendable {
         var failed: [Int] = []
         var failure = ""
         var otherCloses: [(index: Int, symbol: String, moment: Int64)] = []
-        switch await derivativesRead {
-        case .success(let histories):
-            for (index, history) in zip(futureIndices, histories) {
+        do {
+            for (index, history) in zip(futureIndices, try await derivativesRead) {
                 guard let candle = ready[index]?.candle else { continue }
                 if candle.closeTime == jobs[index].moment + 59_999 {
                     derivatives[index] = history
@@ -526,7 +522,7 @@ public final class InferenceService: Service, Sendable {
                     otherCloses.append((index, jobs[index].symbol, candle.closeTime))
                 }
             }
-        case .failure(let error):
+        } catch {
             failed = futureIndices
             failure = "\(error)"
         }
@@ -563,14 +559,6 @@ public final class InferenceService: Service, Sendable {
             }
         }
         return slots.values
-    }
-
-    private static func result<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
-        do {
-            return .success(try await body())
-        } catch {
-            return .failure(error)
-        }
     }
 
     /// Runs a job's heads on its inputs (pure computation) and makes the analysis to commit.
