@@ -93,4 +93,47 @@ import TestSupport
         #expect(summary.problems.isEmpty, "\(summary.problems)")
         #expect(summary.changedExamples.first?.contains("1m_from") == true)
     }
+
+    /// The audit finds each moment's windows by binary search. They must be the windows the
+    /// definition gives — the newest candles opening before the moment's minute ends (1m) or
+    /// before the bucket that minute ends in (higher) — for a moment before the history, in a
+    /// gap, at its edges or after it, whatever order the candles come in.
+    @Test func windowsFoundBySearchAreTheDefinitionsWindows() throws {
+        var candles = Array(try KlineCSV.parse(try Fixtures.futuresMonth("LINKUSDT"), market: .futures, symbol: "LINKUSDT", interval: .oneMinute)
+            .prefix(3_000))
+        // A 90-minute hole and a missing minute every 97.
+        candles.removeSubrange(1_200..<1_290)
+        candles = candles.enumerated().filter { $0.offset % 97 != 5 }.map(\.element)
+        var aggregator = CandleAggregator()
+        let higher = candles.flatMap { aggregator.add($0) }
+        let windows = AnalysisWindows.standard
+        func definition(_ moment: Int64) -> [String: Int64] {
+            let end = moment + 60_000
+            var identity: [String: Int64] = [:]
+            let minutes = candles.filter { $0.openTime < end }.suffix(windows.oneMinute)
+            if let last = minutes.last, let first = minutes.first { identity["1m"] = last.openTime; identity["1m_from"] = first.openTime }
+            identity["1m_count"] = Int64(minutes.count)
+            for interval in windows.higherIntervals {
+                let list = higher.filter { $0.interval == interval && $0.openTime < interval.bucketStart(end) }.suffix(windows.higher)
+                if let last = list.last, let first = list.first {
+                    identity[interval.rawValue] = last.openTime
+                    identity[interval.rawValue + "_from"] = first.openTime
+                }
+                identity[interval.rawValue + "_count"] = Int64(list.count)
+            }
+            return identity
+        }
+        let stored = SignalAudit.StoredWindows(oneMinute: candles.shuffled(), higher: higher.shuffled())
+        let first = try #require(candles.first?.openTime), last = try #require(candles.last?.openTime)
+        var compared = 0, full = 0
+        for moment in stride(from: first - 7_200_000, through: last + 18_000_000, by: 60_000) {
+            let expected = definition(moment)
+            #expect(stored.identity(moment: moment) == expected, "at \(moment)")
+            compared += 1
+            if expected["1m_count"] == Int64(windows.oneMinute) && expected["5m_count"] == Int64(windows.higher) { full += 1 }
+        }
+        // The moments reach full windows as well as empty ones.
+        #expect(compared > 3_000 && full > 500, "\(compared) moments, \(full) with full windows")
+        #expect(stored.identity(moment: first - 60_000)["1m_count"] == 0)
+    }
 }

@@ -172,16 +172,19 @@ public enum SignalAudit {
         summary.moments = data.moments.values.reduce(0) { $0 + $1.count }
         summary.liveSignals = data.signals.count
         summary.liveResolved = data.signals.filter { $0.status != "open" }.count
+        // Each symbol's candles, grouped once (in their stored order).
+        let oneMinuteByKey = Dictionary(grouping: data.oneMinute) { SignalBook.Key(market: $0.market, symbol: $0.symbol) }
+        let higherByKey = Dictionary(grouping: data.higher) { SignalBook.Key(market: $0.market, symbol: $0.symbol) }
+        let historyByKey = Dictionary(grouping: data.history) { SignalBook.Key(market: $0.market, symbol: $0.symbol) }
         // Analyses whose inputs changed after they ran: the backtest cannot see what they saw, so
         // their symbols' signals from then on are reported, not compared.
         var changedFrom: [SignalBook.Key: Int64] = [:]
         for (key, moments) in data.inputs {
-            let candles = data.oneMinute.filter { $0.market == key.market && $0.symbol == key.symbol }
-            let higher = data.higher.filter { $0.market == key.market && $0.symbol == key.symbol }
+            let windows = StoredWindows(oneMinute: oneMinuteByKey[key] ?? [], higher: higherByKey[key] ?? [])
             for (moment, recorded) in moments.sorted(by: { $0.key < $1.key }) {
                 // Derivatives are reproduced as recorded (`derivativesKnown`); candle windows
                 // cannot be, once a gap in them was repaired.
-                let now = identity(moment: moment, oneMinute: candles, higher: higher)
+                let now = windows.identity(moment: moment)
                 let differing = recorded.keys.filter { DerivativeSeries(rawValue: $0) == nil && now[$0] != recorded[$0] }.sorted()
                 guard !differing.isEmpty else { continue }
                 summary.inputsChangedSince += 1
@@ -215,9 +218,7 @@ public enum SignalAudit {
             let backtester = Backtester(
                 heads: Heads.all(), consensus: ConsensusRules(config.signals), signals: SignalRules(config.signals), options: options,
                 atr: { stopATR($0) })
-            let candles = data.oneMinute.filter { $0.market == key.market && $0.symbol == key.symbol }
-            let history = data.history.filter { $0.market == key.market && $0.symbol == key.symbol }
-            let result = backtester.run(candles, history: history, derivatives: data.derivatives)
+            let result = backtester.run(oneMinuteByKey[key] ?? [], history: historyByKey[key] ?? [], derivatives: data.derivatives)
             for resolved in result.results {
                 let stored = identity(resolved.signal)
                 opened.append(stored)
@@ -257,27 +258,58 @@ public enum SignalAudit {
     }
 
     /// The identity of the candle windows an analysis at `moment` reads from the stored data
-    /// now, as `InferenceService` records it: the newest open time, the oldest (`_from`) and the
-    /// count of the 1m window and of each higher timeframe's complete candles.
+    /// now, as `InferenceService` records it (see ``StoredWindows``).
     static func identity(moment: Int64, oneMinute: [Candle], higher: [Candle]) -> [String: Int64] {
-        let windows = AnalysisWindows.standard
-        let end = moment + 60_000
-        var identity: [String: Int64] = [:]
-        let minutes = oneMinute.filter { $0.openTime < end }.suffix(windows.oneMinute)
-        if let last = minutes.last, let first = minutes.first {
-            identity["1m"] = last.openTime
-            identity["1m_from"] = first.openTime
+        StoredWindows(oneMinute: oneMinute, higher: higher).identity(moment: moment)
+    }
+
+    /// One symbol's stored candles, sorted by open time per interval, so that the windows of
+    /// any moment are found by binary search: an audit of every moment of a month costs
+    /// moments × log(candles), not moments × candles.
+    struct StoredWindows {
+        let oneMinute: [Candle]
+        let higher: [CandleInterval: [Candle]]
+
+        init(oneMinute: [Candle], higher: [Candle]) {
+            self.oneMinute = oneMinute.sorted { $0.openTime < $1.openTime }
+            self.higher = Dictionary(grouping: higher, by: \.interval).mapValues { $0.sorted { $0.openTime < $1.openTime } }
         }
-        identity["1m_count"] = Int64(minutes.count)
-        for interval in windows.higherIntervals {
-            let list = higher.filter { $0.interval == interval && $0.openTime < interval.bucketStart(end) }.suffix(windows.higher)
-            if let last = list.last, let first = list.first {
-                identity[interval.rawValue] = last.openTime
-                identity[interval.rawValue + "_from"] = first.openTime
+
+        /// The newest open time, the oldest (`_from`) and the count of the 1m window and of each
+        /// higher timeframe's complete candles: the candles opening before the moment's minute
+        /// ends (1m) or before the bucket that minute ends in (higher), the newest of them up to
+        /// the window's length.
+        func identity(moment: Int64) -> [String: Int64] {
+            let windows = AnalysisWindows.standard
+            let end = moment + 60_000
+            var identity: [String: Int64] = [:]
+            let minutes = Self.window(oneMinute, before: end, length: windows.oneMinute)
+            if let last = minutes.last, let first = minutes.first {
+                identity["1m"] = last.openTime
+                identity["1m_from"] = first.openTime
             }
-            identity[interval.rawValue + "_count"] = Int64(list.count)
+            identity["1m_count"] = Int64(minutes.count)
+            for interval in windows.higherIntervals {
+                let list = Self.window(higher[interval] ?? [], before: interval.bucketStart(end), length: windows.higher)
+                if let last = list.last, let first = list.first {
+                    identity[interval.rawValue] = last.openTime
+                    identity[interval.rawValue + "_from"] = first.openTime
+                }
+                identity[interval.rawValue + "_count"] = Int64(list.count)
+            }
+            return identity
         }
-        return identity
+
+        /// The last `length` of `sorted` opening before `time`.
+        static func window(_ sorted: [Candle], before time: Int64, length: Int) -> ArraySlice<Candle> {
+            var low = 0
+            var high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle].openTime < time { low = middle + 1 } else { high = middle }
+            }
+            return sorted[max(0, low - length)..<low]
+        }
     }
 
     /// A signal's identity: where, when, which way and at what entry (outcome fields cleared).
