@@ -11,7 +11,7 @@ import Analysis
     ]
 
     static func votes() -> [Vote] {
-        let numbers: [Double] = [0, 1, 0.1, 1e-7, 1.0 / 3.0, 0.999999999999, 5e-324, 0.5]
+        let numbers: [Double] = [0, 1, 0.1, 1e-7, 1.0 / 3.0, 0.999999999999, .leastNonzeroMagnitude, 0.5]
         return HeadKind.allCases.enumerated().map { index, head in
             Vote(head: head, direction: Direction.allCases[index % Direction.allCases.count],
                  probability: numbers[index % numbers.count], confidence: numbers[(index + 3) % numbers.count],
