@@ -35,7 +35,7 @@ public enum ConfigKeys {
 
         // Symbols, candles, analysis
         ConfigKey("symbols.futures", .integer(0...5000), default: "50", "USDT perpetual futures tracked, by 24h quote volume."),
-        ConfigKey("symbols.spot", .integer(0...5000), default: "50", "USDT spot pairs tracked, by 24h quote volume."),
+        ConfigKey("symbols.spot", .integer(0...10_000), default: "50", "USDT spot pairs tracked, by 24h quote volume."),
         ConfigKey("symbols.refresh_at", .timeOfDay, default: "00:05", "Daily re-ranking time, UTC."),
         ConfigKey("symbols.refresh_interval_hours", .number(0.01...744), default: "24",
                   "A stored list older than this is refreshed at start."),
@@ -107,7 +107,7 @@ public enum ConfigKeys {
         ConfigKey("inference.job_grace_seconds", .number(1...86_400), default: "120",
                   "A job whose moment is still beyond the stored candles after this long is dead-lettered; one whose window has a gap waits at most this long for it to be repaired, then is analysed as it is."),
         ConfigKey("inference.cache_max_bytes", .integer(0...68_719_476_736), default: "268435456",
-                  "Bytes of warm candle windows an inference instance keeps (least recently used symbol evicted first; 0 turns it off)."),
+                  "Bytes of warm candle windows an inference instance keeps (least recently used symbol evicted first; 0 turns it off). A symbol's full windows take about 218 KB, so the default holds about 1,200 symbols; with more, size it to them, or rounds read evicted windows whole again."),
         ConfigKey("inference.batch_size", .integer(1...1000), default: "64", "Most jobs an inference instance reads at once; a round of them (one per symbol) commits in one transaction."),
         ConfigKey("inference.concurrency", .integer(1...64), default: "4", "Jobs of distinct symbols an inference instance prepares at once (reads inputs, runs the heads)."),
         ConfigKey("inference.reply_ttl_seconds", .number(1...3600), default: "60", "Life of an on-demand job's reply list."),
