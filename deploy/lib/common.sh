@@ -145,11 +145,31 @@ port_in_use() {
     )
 }
 
+# Prints "first count": the ports free_port and free_port_block pick from. They lie below the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range) when there is room, else above it:
+# a port in that range can be taken, between the check and the bind, as the local end of any
+# outgoing connection (a service's pooled PostgreSQL or Redis connection keeps one for hours).
+unreserved_ports() {
+    local low=32768 high=60999 line
+    if read -r line <"${ALPHAPULSE_PORT_RANGE_FILE:-/proc/sys/net/ipv4/ip_local_port_range}" 2>/dev/null \
+        && [[ $line =~ ^([0-9]+)[[:space:]]+([0-9]+)$ ]]; then
+        low=${BASH_REMATCH[1]} high=${BASH_REMATCH[2]}
+    fi
+    if ((low - 20000 >= 2000)); then
+        printf '20000 %s\n' $((low - 20000))
+    elif ((65535 - high >= 2000)); then
+        printf '%s %s\n' $((high + 1)) $((65535 - high))
+    else
+        printf '20000 12000\n'
+    fi
+}
+
 # Prints a free TCP port on 127.0.0.1 that is not among the arguments.
 free_port() {
-    local port i used
+    local port i used first count
+    read -r first count < <(unreserved_ports)
     for ((i = 0; i < 500; i++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+        port=$((first + (RANDOM * 32768 + RANDOM) % count))
         for used in "$@"; do
             [[ $port == "$used" ]] && continue 2
         done
@@ -159,6 +179,21 @@ free_port() {
         }
     done
     die "no free TCP port found on 127.0.0.1"
+}
+
+# Prints a base port such that base + each argument (offsets, the largest last) is free.
+free_port_block() {
+    local base i offset first count
+    read -r first count < <(unreserved_ports)
+    for ((i = 0; i < 50; i++)); do
+        base=$((first + (RANDOM * 32768 + RANDOM) % (count - ${*: -1})))
+        for offset in "$@"; do
+            port_in_use $((base + offset)) && continue 2
+        done
+        printf '%s\n' "$base"
+        return 0
+    done
+    die "no free block of ports found on 127.0.0.1"
 }
 
 # Sets HTTP_STATUS to the status code of GET http://127.0.0.1:$1$2, or 000 when there is no

@@ -15,16 +15,9 @@ DRILL_USAGE="usage: deploy/alphapulse drill [--short] [--report FILE.json]"
 # of deploy/alphapulse (status, the private servers) acts on that stack and never on the
 # operator's. Further arguments are VAR=value assignments for its environment.
 run_private_stack() {
-    local inner=$1 work=$2 bin=$3 base i p
+    local inner=$1 work=$2 bin=$3 base
     shift 3
-    for ((i = 0; i < 50; i++)); do
-        base=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-        for p in 0 1 2 3 4 5 6 7 16 17; do
-            port_in_use $((base + p)) && continue 2
-        done
-        break
-    done
-    ((i < 50)) || die "no free block of ports found"
+    base=$(free_port_block 0 1 2 3 4 5 6 7 16 17) || return 1
     env -u ALPHAPULSE_DATABASE_URL -u ALPHAPULSE_REDIS_URL -u ALPHAPULSE_DATABASE_URL_FILE -u ALPHAPULSE_REDIS_URL_FILE \
         -u ALPHAPULSE_SCALE \
         ALPHAPULSE_STATE_DIR="$work/state" ALPHAPULSE_BIN_DIR="$bin" ALPHAPULSE_SKIP_SETUP=1 \
