@@ -82,10 +82,16 @@ public final class CandleCache: Sendable {
             if let old = state.entries[symbol] { state.bytes -= old.bytes }
             state.entries[symbol] = Slot(entry: Entry(revision: revision, series: series), bytes: bytes, used: state.clock)
             state.bytes += bytes
-            // Evict the least recently used until under the bound (never the one just stored).
-            while state.bytes > maxBytes, state.entries.count > 1,
-                  let victim = state.entries.filter({ $0.key != symbol }).min(by: { $0.value.used < $1.value.used }) {
-                state.bytes -= victim.value.bytes
+            // Evict the least recently used until under the bound (never the one just stored):
+            // a scan of the entries in place, without copying them (a cache too small for its
+            // symbols evicts at almost every job).
+            while state.bytes > maxBytes, state.entries.count > 1 {
+                var victim: (key: MarketSymbol, used: UInt64, bytes: Int)?
+                for (key, slot) in state.entries where key != symbol && slot.used < (victim?.used ?? .max) {
+                    victim = (key, slot.used, slot.bytes)
+                }
+                guard let victim else { break }
+                state.bytes -= victim.bytes
                 state.entries[victim.key] = nil
                 state.counts.evictions += 1
             }
